@@ -1,0 +1,39 @@
+// Original file: protos/stats/research/v1/research.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { SearchRequest as _stats_research_v1_SearchRequest, SearchRequest__Output as _stats_research_v1_SearchRequest__Output } from '../../../stats/research/v1/SearchRequest.js';
+import type { SearchResponse as _stats_research_v1_SearchResponse, SearchResponse__Output as _stats_research_v1_SearchResponse__Output } from '../../../stats/research/v1/SearchResponse.js';
+
+export interface ResearchServiceClient extends grpc.Client {
+  /**
+   * Finds documents about a topic, best first.
+   * Callers: the orchestration agent only (spiffe://<trust-domain>/ns/stats-agent/sa/orchestration).
+   */
+  Search(argument: _stats_research_v1_SearchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_stats_research_v1_SearchResponse__Output>): grpc.ClientUnaryCall;
+  Search(argument: _stats_research_v1_SearchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_stats_research_v1_SearchResponse__Output>): grpc.ClientUnaryCall;
+  Search(argument: _stats_research_v1_SearchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_stats_research_v1_SearchResponse__Output>): grpc.ClientUnaryCall;
+  Search(argument: _stats_research_v1_SearchRequest, callback: grpc.requestCallback<_stats_research_v1_SearchResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Finds documents about a topic, best first.
+   * Callers: the orchestration agent only (spiffe://<trust-domain>/ns/stats-agent/sa/orchestration).
+   */
+  search(argument: _stats_research_v1_SearchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_stats_research_v1_SearchResponse__Output>): grpc.ClientUnaryCall;
+  search(argument: _stats_research_v1_SearchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_stats_research_v1_SearchResponse__Output>): grpc.ClientUnaryCall;
+  search(argument: _stats_research_v1_SearchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_stats_research_v1_SearchResponse__Output>): grpc.ClientUnaryCall;
+  search(argument: _stats_research_v1_SearchRequest, callback: grpc.requestCallback<_stats_research_v1_SearchResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface ResearchServiceHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * Finds documents about a topic, best first.
+   * Callers: the orchestration agent only (spiffe://<trust-domain>/ns/stats-agent/sa/orchestration).
+   */
+  Search: grpc.handleUnaryCall<_stats_research_v1_SearchRequest__Output, _stats_research_v1_SearchResponse>;
+  
+}
+
+export interface ResearchServiceDefinition extends grpc.ServiceDefinition {
+  Search: MethodDefinition<_stats_research_v1_SearchRequest, _stats_research_v1_SearchResponse, _stats_research_v1_SearchRequest__Output, _stats_research_v1_SearchResponse__Output>
+}
