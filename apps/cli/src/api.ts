@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+const statisticSchema = z.object({
+  name: z.string(),
+  value: z.number(),
+  unit: z.string(),
+  source: z.string(),
+  source_url: z.string(),
+  excerpt: z.string(),
+  verified: z.boolean(),
+  date_found: z.string(),
+  period: z.string().optional(),
+  verification: z.object({ reason: z.string(), verifier: z.string() }).passthrough().optional(),
+});
+
+export const orchestrateResponseSchema = z.object({
+  topic: z.string(),
+  statistics: z.array(statisticSchema),
+  total_candidates: z.number(),
+  verified_count: z.number(),
+  failed_count: z.number(),
+  timestamp: z.string(),
+  partial: z.boolean(),
+  target_count: z.number(),
+});
+
+export type OrchestrateResponse = z.output<typeof orchestrateResponseSchema>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface SearchParams {
+  topic: string;
+  min_verified_stats?: number;
+  max_candidates?: number;
+  reputable_only?: boolean;
+}
+
+/** Calls `POST /v1/orchestrate`; rejects with ApiError carrying the server's error code. */
+export async function search(baseUrl: string, params: SearchParams, timeoutMs: number): Promise<{ raw: unknown; parsed: OrchestrateResponse }> {
+  let res: Response;
+  try {
+    res = await fetch(new URL('/v1/orchestrate', baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(params),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'connection failed';
+    throw new ApiError(0, 'unreachable', `orchestrator at ${baseUrl}: ${reason} (is the team running? try \`stats-agent up\`)`);
+  }
+  const body: unknown = await res.json().catch(() => undefined);
+  if (!res.ok) {
+    const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new ApiError(res.status, e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`);
+  }
+  const parsed = orchestrateResponseSchema.safeParse(body);
+  if (!parsed.success) throw new ApiError(res.status, 'bad_response', 'the orchestrator answered with an unexpected shape');
+  return { raw: body, parsed: parsed.data };
+}

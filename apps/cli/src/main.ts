@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { launchTeam, type Team } from '@stats-agent/launcher';
+import { ApiError, search, type SearchParams } from './api.js';
+import { formatTable } from './format.js';
+
+const DEFAULT_URL = process.env['STATS_AGENT_URL'] ?? 'http://127.0.0.1:8000';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function fail(err: unknown): never {
+  if (err instanceof ApiError) process.stderr.write(`stats-agent: ${err.code}: ${err.message}\n`);
+  else process.stderr.write(`stats-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+async function runSearch(url: string, params: SearchParams, output: string, timeoutMs: number): Promise<number> {
+  process.stderr.write(`searching "${params.topic}" at ${url} …\n`);
+  const { raw, parsed } = await search(url, params, timeoutMs);
+  process.stdout.write(output === 'json' ? `${JSON.stringify(raw, null, 2)}\n` : formatTable(parsed));
+  return parsed.verified_count > 0 ? 0 : 3;
+}
+
+const progress = (e: { stage: string; name: string; detail?: string }): void => {
+  process.stderr.write(`  ${e.stage.padEnd(8)} ${e.name}${e.detail ? `  ${e.detail}` : ''}\n`);
+};
+
+async function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+async function stopTeam(team: Team): Promise<void> {
+  const codes = await team.stop();
+  const unclean = Object.entries(codes).filter(([, c]) => c !== 0);
+  if (unclean.length) process.stderr.write(`stopped; not clean: ${unclean.map(([n, c]) => `${n}=${c}`).join(', ')} (logs: ${team.logDir})\n`);
+  else process.stderr.write('stopped cleanly\n');
+}
+
+const program = new Command()
+  .name('stats-agent')
+  .description('Find statistics on a topic and get back only those verified again in their source.')
+  .showHelpAfterError();
+
+program
+  .command('search')
+  .description('ask the orchestrator for verified statistics on a topic')
+  .argument('<topic>', 'what the statistics should be about')
+  .option('--min-stats <n>', 'verified statistics wanted', positiveInt, 10)
+  .option('--max-candidates <n>', 'most candidates to verify', positiveInt, 30)
+  .option('--reputable-only', 'only reputable sources', false)
+  .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+  .option('--url <url>', 'orchestrator base URL (env STATS_AGENT_URL)', DEFAULT_URL)
+  .option('--timeout <ms>', 'give up after this many milliseconds', positiveInt, 180_000)
+  .action(async (topic: string, o: { minStats: number; maxCandidates: number; reputableOnly: boolean; output: string; url: string; timeout: number }) => {
+    const code = await runSearch(
+      o.url,
+      { topic, min_verified_stats: o.minStats, max_candidates: o.maxCandidates, reputable_only: o.reputableOnly },
+      o.output,
+      o.timeout,
+    ).catch(fail);
+    process.exit(code);
+  });
+
+program
+  .command('up')
+  .description('start the team locally (development SPIFFE server, corpus server, four agents) until Ctrl-C')
+  .option('--corpus <dir>', 'folder of HTML/Markdown/text pages to search instead of the sample corpus')
+  .option('--auto-ports', 'use free ports instead of the default ones', false)
+  .action(async (o: { corpus?: string; autoPorts: boolean }) => {
+    process.stderr.write('starting the team…\n');
+    const team = await launchTeam({ ports: o.autoPorts ? 'auto' : 'default', onEvent: progress, ...(o.corpus ? { corpusDir: o.corpus } : {}) }).catch(fail);
+    process.stderr.write(
+      `\nready. API: ${team.orchestratorUrl}  (try: stats-agent search "renewable energy" --url ${team.orchestratorUrl})\n` +
+        `logs: ${team.logDir}\nWorkload API sockets: ${team.socketDir}\nCtrl-C stops everything.\n`,
+    );
+    await untilSignal();
+    process.stderr.write('\nstopping…\n');
+    await stopTeam(team);
+    process.exit(0);
+  });
+
+program
+  .command('demo')
+  .description('start the team on free ports, run one search on the sample corpus, print it, stop the team')
+  .argument('[topic]', 'topic to search', 'renewable energy')
+  .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+  .option('--min-stats <n>', 'verified statistics wanted', positiveInt, 5)
+  .action(async (topic: string, o: { output: string; minStats: number }) => {
+    process.stderr.write('starting the team locally (offline: sample corpus, rule-based extraction, development SPIFFE server)…\n');
+    const team = await launchTeam({ ports: 'auto', onEvent: progress }).catch(fail);
+    let code = 1;
+    const interrupted = untilSignal().then(() => 130);
+    try {
+      code = await Promise.race([
+        runSearch(team.orchestratorUrl, { topic, min_verified_stats: o.minStats, max_candidates: 30 }, o.output, 120_000),
+        interrupted,
+      ]);
+    } catch (err) {
+      process.stderr.write(`stats-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+    } finally {
+      await stopTeam(team);
+    }
+    process.exit(code);
+  });
+
+program.parseAsync().catch(fail);

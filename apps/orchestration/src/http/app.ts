@@ -1,0 +1,136 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { acceptRequestId, type Logger } from '@stats-agent/logging';
+import type { Histogram } from 'prom-client';
+import { HttpError } from '../errors.js';
+import { orchestrate, type Agents, type OrchestrateResult, type WorkflowSettings } from '../workflow.js';
+import { describeIssues, orchestrateBodySchema, orchestrateQuerySchema } from './schemas.js';
+
+export interface HttpAppDeps {
+  agents: Agents;
+  logger: Logger;
+  settings: Omit<WorkflowSettings, 'requestId' | 'signal' | 'deadline'> & { requestTimeoutMs: number };
+  bodyLimitBytes: number;
+  maxConcurrent: number;
+  httpDuration?: Histogram<'route' | 'status'>;
+}
+
+interface Locals {
+  requestId: string;
+  logger: Logger;
+}
+
+function sendError(res: Response, err: HttpError): void {
+  const { requestId } = res.locals as Locals;
+  res.status(err.status).json({ error: { code: err.code, message: err.message, request_id: requestId } });
+}
+
+/** A claims report: one line per verified statistic, as a person would cite it. */
+function claims(result: OrchestrateResult): object {
+  return {
+    topic: result.topic,
+    claims: result.statistics.map((s) => ({
+      claim: `${s.name}: ${s.value}${s.unit === '%' ? '%' : s.unit ? ` ${s.unit}` : ''}`,
+      quote: s.excerpt,
+      source: s.source,
+      source_url: s.source_url,
+      verified: s.verified,
+    })),
+    verified_count: result.verified_count,
+    partial: result.partial,
+    target_count: result.target_count,
+    timestamp: result.timestamp,
+  };
+}
+
+/**
+ * The public HTTP API: `POST /v1/orchestrate` (and `POST /orchestrate`, the reference
+ * system's path). Builds the app without listening; tests call it directly.
+ */
+export function createHttpApp(deps: HttpAppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(helmet());
+  let inFlight = 0;
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const requestId = acceptRequestId(req.get('x-request-id'));
+    const started = process.hrtime.bigint();
+    res.locals['requestId'] = requestId;
+    res.locals['logger'] = deps.logger.child({ request_id: requestId });
+    res.setHeader('x-request-id', requestId);
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      deps.httpDuration?.observe({ route, status: String(res.statusCode) }, ms / 1000);
+      (res.locals['logger'] as Logger).info({ method: req.method, route, status: res.statusCode, duration_ms: Math.round(ms) }, 'request');
+    });
+    next();
+  });
+
+  const requireJson = (req: Request, _res: Response, next: NextFunction): void => {
+    if (!req.is('application/json')) {
+      next(new HttpError(415, 'unsupported_media_type', 'request body must be application/json'));
+      return;
+    }
+    next();
+  };
+
+  const handler = async (req: Request, res: Response): Promise<void> => {
+    const locals = res.locals as Locals;
+    const query = orchestrateQuerySchema.safeParse(req.query);
+    if (!query.success) throw new HttpError(400, 'invalid_query', describeIssues(query.error));
+    const body = orchestrateBodySchema.safeParse(req.body);
+    if (!body.success) throw new HttpError(400, 'invalid_request', describeIssues(body.error));
+    if (inFlight >= deps.maxConcurrent) throw new HttpError(503, 'busy', 'too many searches in progress; retry shortly');
+    inFlight++;
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort(new Error('client went away'));
+    });
+    try {
+      const result = await orchestrate(body.data, deps.agents, {
+        ...deps.settings,
+        requestId: locals.requestId,
+        signal: controller.signal,
+        deadline: Date.now() + deps.settings.requestTimeoutMs,
+      });
+      locals.logger.info(
+        { verified: result.verified_count, failed: result.failed_count, rounds: result.rounds, partial: result.partial },
+        'orchestration done',
+      );
+      const { failed: _failed, rounds: _rounds, ...publicResult } = result;
+      res.status(200).json(query.data.format === 'claims' ? claims(result) : publicResult);
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };
+  const json = express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' });
+  for (const path of ['/v1/orchestrate', '/orchestrate']) app.post(path, requireJson, json, wrap(handler));
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new HttpError(404, 'not_found', 'no such endpoint')));
+
+  // Express needs the four-argument signature to recognise an error handler.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const locals = res.locals as Locals;
+    if (err instanceof HttpError) {
+      if (err.status >= 500) locals.logger.warn({ err, code: err.code }, 'request failed');
+      sendError(res, err);
+      return;
+    }
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.parse.failed') return sendError(res, new HttpError(400, 'invalid_json', 'request body is not valid JSON'));
+    if (type === 'entity.too.large') return sendError(res, new HttpError(413, 'payload_too_large', `request body exceeds ${deps.bodyLimitBytes} bytes`));
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      return sendError(res, new HttpError(415, 'unsupported_media_type', 'request body must be UTF-8 JSON'));
+    }
+    locals.logger.error({ err }, 'unhandled error');
+    sendError(res, new HttpError(500, 'internal', 'internal error'));
+  });
+  return app;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+// Control characters (C0 except tab/newline, DEL, C1) have no place in a topic.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+export const orchestrateBodySchema = z.strictObject(
+  {
+    topic: z
+      .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(500, 'must be at most 500 characters')
+      .refine((t) => !CONTROL.test(t), 'must not contain control characters'),
+    min_verified_stats: z.number({ error: 'must be a number' }).int('must be an integer').min(1).max(100).default(10),
+    max_candidates: z.number({ error: 'must be a number' }).int('must be an integer').min(1).max(500).default(30),
+    reputable_only: z.boolean({ error: 'must be a boolean' }).default(false),
+  },
+  { error: (i) => (i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : 'body must be a JSON object') },
+);
+
+export const orchestrateQuerySchema = z.strictObject({
+  format: z.enum(['json', 'claims']).default('json'),
+});
+
+export type OrchestrateBody = z.output<typeof orchestrateBodySchema>;
+
+/** "field: message; field: message" — the first problems, each naming its field. */
+export function describeIssues(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 5)
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}

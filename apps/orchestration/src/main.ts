@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger } from '@stats-agent/logging';
+import { createMetrics, startAdminServer } from '@stats-agent/metrics';
+import { installShutdown, runMain } from '@stats-agent/runtime';
+import { createX509Source } from '@stats-agent/spiffe';
+import { Histogram } from 'prom-client';
+import { createAgentClients } from './clients.js';
+import { loadConfig } from './config.js';
+import { createHttpApp } from './http/app.js';
+
+runMain('orchestration', async () => {
+  const config = loadConfig();
+  const logger = createLogger({ service: 'orchestration', level: config.LOG_LEVEL });
+  const metrics = createMetrics('orchestration');
+  const httpDuration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'Public HTTP API request duration by route and status.',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [metrics.registry],
+  });
+
+  let clients: ReturnType<typeof createAgentClients> | undefined;
+  let listening = false;
+  const admin = await startAdminServer({
+    host: config.ADMIN_HOST,
+    port: config.ADMIN_PORT,
+    registry: metrics.registry,
+    readiness: async () => {
+      const checks: Record<string, { ok: boolean; detail?: string }> = { http: { ok: listening } };
+      checks['svid'] = { ok: clients !== undefined };
+      if (clients) Object.assign(checks, await clients.health(1000, 'readyz'));
+      return { ready: Object.values(checks).every((c) => c.ok), checks };
+    },
+  });
+
+  const source = await createX509Source({ socketPath: config.SPIFFE_ENDPOINT_SOCKET, logger }).catch(async (err: unknown) => {
+    await admin.close();
+    throw err;
+  });
+  logger.info({ spiffe_id: source.getX509Svid().id.toString() }, 'X509-SVID loaded');
+  source.onUpdate((svid) => {
+    metrics.svidRotations.inc();
+    logger.info({ spiffe_id: svid.id.toString(), expires_at: svid.expiresAt.toISOString() }, 'X509-SVID rotated');
+  });
+  clients = createAgentClients(
+    source,
+    {
+      research: { addr: config.RESEARCH_ADDR, id: config.researchId },
+      synthesis: { addr: config.SYNTHESIS_ADDR, id: config.synthesisId },
+      verification: { addr: config.VERIFICATION_ADDR, id: config.verificationId },
+    },
+    metrics,
+  );
+
+  const app = createHttpApp({
+    agents: clients,
+    logger,
+    bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
+    maxConcurrent: config.MAX_CONCURRENT_REQUESTS,
+    httpDuration,
+    settings: {
+      timeouts: { research: config.RESEARCH_TIMEOUT_MS, synthesis: config.SYNTHESIS_TIMEOUT_MS, verification: config.VERIFICATION_TIMEOUT_MS },
+      maxRounds: config.MAX_ROUNDS,
+      sourcesPerRound: config.SOURCES_PER_ROUND,
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    },
+  });
+  const server = createServer(app);
+  server.requestTimeout = config.REQUEST_TIMEOUT_MS + 5000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
+  });
+  listening = true;
+  logger.info({ host: config.HTTP_HOST, port: (server.address() as AddressInfo).port }, 'HTTP API listening');
+
+  const openClients = clients;
+  installShutdown({
+    logger,
+    timeoutMs: config.SHUTDOWN_GRACE_MS + 5000,
+    steps: [
+      { name: 'readiness', run: () => admin.setDraining() },
+      {
+        name: 'http',
+        run: () =>
+          new Promise<void>((resolve) => {
+            listening = false;
+            server.close(() => resolve());
+            server.closeIdleConnections();
+            setTimeout(() => {
+              server.closeAllConnections();
+            }, config.SHUTDOWN_GRACE_MS).unref();
+          }),
+      },
+      { name: 'agents', run: () => openClients.close() },
+      { name: 'svid', run: () => source.close() },
+      { name: 'admin', run: () => admin.close() },
+    ],
+  });
+});

@@ -1,0 +1,59 @@
+import type { CandidateStatistic, ExtractResponse, SourceOutcome } from '@stats-agent/proto';
+import type { CallContext } from '@stats-agent/rpc';
+import { mapWithConcurrency } from '@stats-agent/runtime';
+import { FetchError, type PageFetcher } from '@stats-agent/safe-fetch';
+import { pageText } from '@stats-agent/text';
+import { z } from 'zod';
+import { extractCandidates } from '../extract.js';
+
+const sourceSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }),
+  title: z.string().max(1000),
+  snippet: z.string().max(5000),
+  domain: z.string().max(253),
+  position: z.number().int().min(0),
+  score: z.number(),
+});
+
+export const extractRequestSchema = z.object({
+  topic: z.string().trim().min(1, 'topic is required').max(500),
+  sources: z.array(sourceSchema).min(1, 'at least one source is required').max(50),
+  max_candidates: z.number().int().min(0).max(1000),
+});
+
+export interface ExtractDeps {
+  fetcher: PageFetcher;
+  concurrency: number;
+  maxPerPage: number;
+}
+
+export function extractHandler(deps: ExtractDeps) {
+  return async (req: z.output<typeof extractRequestSchema>, ctx: CallContext): Promise<ExtractResponse> => {
+    const perSource = await mapWithConcurrency(
+      req.sources,
+      deps.concurrency,
+      async (source): Promise<{ outcome: SourceOutcome; candidates: CandidateStatistic[] }> => {
+        try {
+          const page = await deps.fetcher.fetch(source.url, { signal: ctx.signal });
+          const text = pageText(page.text, page.contentType);
+          const candidates = extractCandidates(text, {
+            topic: req.topic,
+            sourceName: text.title || source.title || source.domain,
+            sourceUrl: source.url,
+            maxCandidates: deps.maxPerPage,
+          });
+          return { outcome: { url: source.url, fetched: true, reason: '', candidates: candidates.length }, candidates };
+        } catch (err) {
+          const reason = err instanceof FetchError ? err.code.replace('FETCH_ERR_', 'fetch_').toLowerCase() : 'fetch_failed';
+          ctx.logger.info({ url: source.url, reason }, 'source not read');
+          return { outcome: { url: source.url, fetched: false, reason, candidates: 0 }, candidates: [] };
+        }
+      },
+      ctx.signal,
+    );
+    const all = perSource.flatMap((p) => p.candidates).sort((a, b) => (b.relevance ?? 0) - (a.relevance ?? 0));
+    const candidates = req.max_candidates > 0 ? all.slice(0, req.max_candidates) : all;
+    ctx.logger.info({ sources: req.sources.length, candidates: candidates.length }, 'extraction done');
+    return { candidates, sources: perSource.map((p) => p.outcome) };
+  };
+}

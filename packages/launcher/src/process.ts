@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Managed {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+  stop(graceMs: number): Promise<number | string>;
+  tail(lines?: number): string;
+}
+
+/** Starts `node script args` with its own env; stdout and stderr go to `logFile`. */
+export function startProcess(opts: { name: string; script: string; args: string[]; env: NodeJS.ProcessEnv; logFile: string; cwd: string }): Managed {
+  const log: WriteStream = createWriteStream(opts.logFile, { flags: 'a', mode: 0o600 });
+  const child = spawn(process.execPath, [opts.script, ...opts.args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      // Give the pipes a moment to flush before closing the log.
+      setImmediate(() => log.end());
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+  const managed: Managed = {
+    name: opts.name,
+    child,
+    logFile: opts.logFile,
+    exited,
+    async stop(graceMs) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const result = await Promise.race([exited, sleep(graceMs).then(() => undefined)]);
+      if (result !== undefined) return result;
+      child.kill('SIGKILL');
+      return exited;
+    },
+    tail(lines = 20) {
+      try {
+        return readFileSync(opts.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+      } catch {
+        return '';
+      }
+    },
+  };
+  return managed;
+}

@@ -1,0 +1,98 @@
+import { Metadata, status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import type { Logger } from '@stats-agent/logging';
+import { spiffeIdFromPeerCertificate, type SpiffeId } from '@stats-agent/spiffe';
+import { z } from 'zod';
+import { RpcError } from './errors.js';
+import { requestIdFrom } from './metadata.js';
+
+export interface CallContext {
+  requestId: string;
+  /** Logger with the request id and method on every line. */
+  logger: Logger;
+  /** The authenticated caller (the authorization interceptor has already admitted it). */
+  caller: SpiffeId | undefined;
+  /** Aborted when the caller cancels or the deadline passes. */
+  signal: AbortSignal;
+  /** Milliseconds left before the caller's deadline, or undefined without one. */
+  remainingMs(): number | undefined;
+}
+
+export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
+
+function callerOf(call: ServerUnaryCall<unknown, unknown>): SpiffeId | undefined {
+  try {
+    return spiffeIdFromPeerCertificate(call.getAuthContext()?.sslPeerCertificate);
+  } catch {
+    return undefined;
+  }
+}
+
+function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number | undefined {
+  const d = call.getDeadline();
+  if (d instanceof Date) return d.getTime();
+  return Number.isFinite(d) && d > 0 ? d : undefined;
+}
+
+export function zodMessage(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || 'request'}: ${i.message}`)
+    .join('; ');
+}
+
+/**
+ * Adapts an async handler to grpc-js: validates the request with `schema` (a peer is not
+ * trusted for the shape of what it sends), gives the handler a context, and turns the result
+ * or the thrown error into exactly one response. Unknown errors reach the caller as INTERNAL
+ * with a generic message; the full error goes to the log.
+ */
+export function unary<S extends z.ZodType, Res>(
+  name: string,
+  schema: S,
+  handler: UnaryHandler<z.output<S>, Res>,
+  deps: { logger: Logger },
+): (call: ServerUnaryCall<unknown, Res>, callback: sendUnaryData<Res>) => void {
+  return (call, callback) => {
+    const requestId = requestIdFrom(call.metadata);
+    const logger = deps.logger.child({ request_id: requestId, rpc: name });
+    const controller = new AbortController();
+    const deadline = deadlineOf(call);
+    let timer: NodeJS.Timeout | undefined;
+    if (deadline !== undefined) {
+      timer = setTimeout(() => controller.abort(new Error('deadline exceeded')), Math.max(0, deadline - Date.now()));
+    }
+    call.once('cancelled', () => controller.abort(new Error('cancelled by caller')));
+    const ctx: CallContext = {
+      requestId,
+      logger,
+      caller: callerOf(call),
+      signal: controller.signal,
+      remainingMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
+    };
+    const respond = (err: Parameters<sendUnaryData<Res>>[0], value?: Res): void => {
+      clearTimeout(timer);
+      const trailer = new Metadata();
+      if (err) callback(err, null, trailer);
+      else callback(null, value, trailer);
+    };
+    const parsed = schema.safeParse(call.request);
+    if (!parsed.success) {
+      logger.info({ problems: parsed.error.issues.length }, 'invalid request');
+      respond({ code: status.INVALID_ARGUMENT, details: zodMessage(parsed.error) });
+      return;
+    }
+    handler(parsed.data, ctx).then(
+      (value) => respond(null, value),
+      (err: unknown) => {
+        if (err instanceof RpcError) {
+          respond({ code: err.grpcStatus, details: err.message });
+        } else if (controller.signal.aborted) {
+          respond({ code: status.CANCELLED, details: `${name}: ${String(controller.signal.reason)}` });
+        } else {
+          logger.error({ err }, 'handler failed');
+          respond({ code: status.INTERNAL, details: `${name}: internal error (request ${requestId})` });
+        }
+      },
+    );
+  };
+}

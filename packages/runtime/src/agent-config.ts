@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { envInt, envPort, spiffeIdString } from './config.js';
+import { DEFAULT_TRUST_DOMAIN, SERVICES, serviceSpiffeId, type ServiceName } from './services.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Variables every service reads: identity, admin port, logging, shutdown. */
+export function baseServiceSchema(service: ServiceName) {
+  return z.object({
+    SPIFFE_ENDPOINT_SOCKET: z
+      .string({ error: 'is not set: start the SPIFFE agent or `stats-agent-spiffe-dev serve`, then set it (unix:///path/agent.sock)' })
+      .regex(/^unix:(\/\/)?\/.+/, 'must be unix:///absolute/path'),
+    SPIFFE_TRUST_DOMAIN: z.string().regex(/^[a-z0-9._-]+$/, 'must be a trust domain name').default(DEFAULT_TRUST_DOMAIN),
+    ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+    ADMIN_PORT: envPort(SERVICES[service].adminPort),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    SHUTDOWN_GRACE_MS: envInt(10_000, 0, 120_000),
+  });
+}
+
+/** Variables of the three gRPC agents: where they listen and who may call them. */
+export function agentSchema(service: Exclude<ServiceName, 'orchestration'>) {
+  return baseServiceSchema(service).extend({
+    GRPC_HOST: z.string().min(1).default('127.0.0.1'),
+    GRPC_PORT: envPort(SERVICES[service].grpcPort),
+    /** Defaults to the orchestration ID in SPIFFE_TRUST_DOMAIN. */
+    ORCHESTRATOR_SPIFFE_ID: spiffeIdString().optional(),
+  });
+}
+
+export function orchestratorIdOf(cfg: { ORCHESTRATOR_SPIFFE_ID?: string | undefined; SPIFFE_TRUST_DOMAIN: string }): string {
+  return cfg.ORCHESTRATOR_SPIFFE_ID ?? serviceSpiffeId('orchestration', cfg.SPIFFE_TRUST_DOMAIN);
+}

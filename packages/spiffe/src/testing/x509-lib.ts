@@ -1,0 +1,9 @@
+// Order matters: the polyfill must run before @peculiar/x509 (and tsyringe) evaluate.
+import './reflect-metadata.js';
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+export { x509 };
+export const subtle = webcrypto.subtle;
