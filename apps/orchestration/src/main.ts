@@ -22,7 +22,8 @@ runMain('orchestration', async () => {
     registers: [metrics.registry],
   });
 
-  let clients: ReturnType<typeof createAgentClients> | undefined;
+  // Filled once the SVID is loaded; readiness reads it before that.
+  const state: { clients?: ReturnType<typeof createAgentClients> } = {};
   let listening = false;
   const admin = await startAdminServer({
     host: config.ADMIN_HOST,
@@ -30,8 +31,8 @@ runMain('orchestration', async () => {
     registry: metrics.registry,
     readiness: async () => {
       const checks: Record<string, { ok: boolean; detail?: string }> = { http: { ok: listening } };
-      checks['svid'] = { ok: clients !== undefined };
-      if (clients) Object.assign(checks, await clients.health(1000, 'readyz'));
+      checks['svid'] = { ok: state.clients !== undefined };
+      if (state.clients) Object.assign(checks, await state.clients.health(1000, 'readyz'));
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
   });
@@ -45,7 +46,7 @@ runMain('orchestration', async () => {
     metrics.svidRotations.inc();
     logger.info({ spiffe_id: svid.id.toString(), expires_at: svid.expiresAt.toISOString() }, 'X509-SVID rotated');
   });
-  clients = createAgentClients(
+  const clients = createAgentClients(
     source,
     {
       research: { addr: config.RESEARCH_ADDR, id: config.researchId },
@@ -54,6 +55,7 @@ runMain('orchestration', async () => {
     },
     metrics,
   );
+  state.clients = clients;
 
   const app = createHttpApp({
     agents: clients,
@@ -79,7 +81,6 @@ runMain('orchestration', async () => {
   listening = true;
   logger.info({ host: config.HTTP_HOST, port: (server.address() as AddressInfo).port }, 'HTTP API listening');
 
-  const openClients = clients;
   installShutdown({
     logger,
     timeoutMs: config.SHUTDOWN_GRACE_MS + 5000,
@@ -97,7 +98,7 @@ runMain('orchestration', async () => {
             }, config.SHUTDOWN_GRACE_MS).unref();
           }),
       },
-      { name: 'agents', run: () => openClients.close() },
+      { name: 'agents', run: () => clients.close() },
       { name: 'svid', run: () => source.close() },
       { name: 'admin', run: () => admin.close() },
     ],

@@ -1,7 +1,7 @@
 import { Metadata, status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from '@stats-agent/logging';
 import { spiffeIdFromPeerCertificate, type SpiffeId } from '@stats-agent/spiffe';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { RpcError } from './errors.js';
 import { requestIdFrom } from './metadata.js';
 

@@ -9,8 +9,15 @@ const MAX_TRUST_DOMAIN_LENGTH = 255;
 const TRUST_DOMAIN_CHAR = /^[a-z0-9._-]$/;
 const PATH_SEGMENT_CHAR = /^[A-Za-z0-9._-]$/;
 
+/** Inputs can be long (up to any size): messages quote at most this much of them. */
+const QUOTE_LIMIT = 200;
+
+function quote(input: string): string {
+  return JSON.stringify(input.length > QUOTE_LIMIT ? `${input.slice(0, QUOTE_LIMIT)}…` : input);
+}
+
 function invalid(input: string, reason: string): SpiffeError {
-  return new SpiffeError('SPIFFE_ERR_INVALID_ID', `invalid SPIFFE ID ${JSON.stringify(input)}: ${reason}`);
+  return new SpiffeError('SPIFFE_ERR_INVALID_ID', `invalid SPIFFE ID ${quote(input)}: ${reason}`);
 }
 
 /** Why a trust-domain character is refused: the common mistakes get a reason of their own. */
@@ -77,7 +84,7 @@ export class TrustDomain {
     if (problem !== undefined) {
       throw new SpiffeError(
         'SPIFFE_ERR_INVALID_ID',
-        `invalid trust domain ${JSON.stringify(nameOrSpiffeUri)}: ${problem}`,
+        `invalid trust domain ${quote(nameOrSpiffeUri)}: ${problem}`,
       );
     }
     return new TrustDomain(nameOrSpiffeUri);
@@ -85,6 +92,8 @@ export class TrustDomain {
 
   /** The SPIFFE ID `spiffe://<name><path>`; `path` is "" or starts with "/". Throws on a bad path. */
   id(path: string): SpiffeId {
+    const problem = pathProblem(path);
+    if (problem !== undefined) throw invalid(`${SCHEME_PREFIX}${this.name}${path}`, problem);
     return SpiffeId.parse(`${SCHEME_PREFIX}${this.name}${path}`);
   }
 

@@ -1,0 +1,56 @@
+/** A number as written in English text: thousands commas, optional decimals. */
+export const NUMBER_CORE = String.raw`(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+`;
+
+/** Powers of ten of the scale words, by lower-case spelling. */
+export const SCALE_WORDS: ReadonlyMap<string, number> = new Map([
+  ['thousand', 3],
+  ['k', 3],
+  ['lakh', 5],
+  ['million', 6],
+  ['mn', 6],
+  ['mln', 6],
+  ['m', 6],
+  ['crore', 7],
+  ['billion', 9],
+  ['bn', 9],
+  ['bln', 9],
+  ['b', 9],
+  ['trillion', 12],
+  ['tn', 12],
+]);
+
+/**
+ * The value of `digits` (commas allowed) times ten to `exponent`, computed in decimal so that
+ * "2.3" × 10¹² is exactly 2300000000000 rather than a binary rounding of it.
+ */
+export function scaled(digits: string, exponent: number, negative: boolean): number {
+  const v = Number(`${digits.replace(/,/g, '')}e${exponent}`);
+  if (v === 0) return 0;
+  return negative ? -v : v;
+}
+
+const CURRENCY_SYMBOL = String.raw`(?:US|A|AU|C|CA|NZ|HK|S)?\$|[€£¥₹]|(?:USD|EUR|GBP|JPY|CNY|INR|CHF|CAD|AUD)\s?`;
+const PARSE = new RegExp(
+  String.raw`^\s*([-−+])?\s*(?:${CURRENCY_SYMBOL})?\s*([-−+])?\s*(${NUMBER_CORE})\s*(?!per\s?cent|pct)([a-z]+)?\s*(%|percent|per\s?cent|pct)?\s*$`,
+  'iu',
+);
+
+/**
+ * Parses one number as a person would write it: "1,234.5" → 1234.5, "−3" (U+2212) → -3,
+ * "1.2 million" → 1200000, "$3bn" → 3000000000, "45%" → 45. Returns undefined when the whole
+ * string is not one number (units other than a percent sign are not accepted).
+ */
+export function parseNumber(raw: string): number | undefined {
+  const m = PARSE.exec(raw);
+  if (m === null) return undefined;
+  const [, sign1, sign2, digits, word] = m;
+  if (digits === undefined || (sign1 !== undefined && sign2 !== undefined)) return undefined;
+  let exponent = 0;
+  if (word !== undefined) {
+    const e = SCALE_WORDS.get(word.toLowerCase());
+    if (e === undefined) return undefined;
+    exponent = e;
+  }
+  const sign = sign1 ?? sign2;
+  return scaled(digits, exponent, sign === '-' || sign === '−');
+}

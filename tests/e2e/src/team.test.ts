@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { credentials, status, type Client } from '@grpc/grpc-js';
+import { launchTeam, SCRIPTS, type Team } from '@stats-agent/launcher';
+import { loadProtos, type VerificationServiceClient, type ResearchServiceClient } from '@stats-agent/proto';
+import { callUnary, createAgentClient, isGrpcCallError } from '@stats-agent/rpc';
+import { serviceSpiffeId } from '@stats-agent/runtime';
+import { authorizeId, createX509Source, type X509Source } from '@stats-agent/spiffe';
+import { TestCa } from '@stats-agent/spiffe/testing';
+import { logLines, orchestrate } from './helpers.js';
+
+let team: Team;
+
+before(async () => {
+  team = await launchTeam({ ports: 'auto', readyTimeoutMs: 60_000 });
+}, { timeout: 90_000 });
+
+after(async () => {
+  await team?.stop(10_000);
+}, { timeout: 60_000 });
+
+const grpcCode = (err: unknown): string => (isGrpcCallError(err) ? status[err.code] ?? String(err.code) : `not a gRPC error: ${String(err)}`);
+
+describe('the launched team', { timeout: 240_000 }, () => {
+  test('answers a search with verified statistics carrying source_url and excerpt', async () => {
+    const r = await orchestrate(team, { topic: 'renewable energy', min_verified_stats: 3 });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const stats = r.body['statistics'] as Array<Record<string, unknown>>;
+    assert.ok(stats.length >= 1, 'at least one verified statistic');
+    for (const s of stats) {
+      assert.equal(s['verified'], true);
+      assert.match(String(s['source_url']), /^http:\/\/127\.0\.0\.1:\d+\//);
+      assert.ok(String(s['excerpt']).length > 10);
+      const v = s['verification'] as Record<string, unknown>;
+      assert.equal(v['verifier'], serviceSpiffeId('verification'));
+      assert.match(String(v['text_sha256']), /^[0-9a-f]{64}$/);
+      // The excerpt really stands where the verifier says, in the page as served.
+      assert.equal(typeof v['excerpt_start'], 'number');
+    }
+    assert.equal(r.body['verified_count'], stats.length);
+  });
+
+  test('a request id travels from the HTTP edge to every agent', async () => {
+    const res = await fetch(`${team.orchestratorUrl}/v1/orchestrate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'e2e-trace-42' },
+      body: JSON.stringify({ topic: 'life expectancy', min_verified_stats: 1 }),
+    });
+    assert.equal(res.status, 200);
+    for (const svc of ['research', 'synthesis', 'verification']) {
+      assert.ok(
+        logLines(team, svc).some((l) => l['request_id'] === 'e2e-trace-42' && l.service === svc),
+        `${svc} logged the request id`,
+      );
+    }
+  });
+
+  test('a plaintext client is refused', async () => {
+    const p = loadProtos();
+    const client = new p.research.ResearchService(`127.0.0.1:${team.ports.grpc.research}`, credentials.createInsecure()) as ResearchServiceClient;
+    try {
+      await assert.rejects(
+        callUnary(client.Search, client, { topic: 'x' }, { timeoutMs: 3000, requestId: 'plain' }),
+        (err) => ['UNAVAILABLE', 'INTERNAL'].includes(grpcCode(err)),
+      );
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a client whose certificate comes from another trust domain is refused', async () => {
+    const evil = await TestCa.create({ trustDomain: 'evil.example' });
+    const svid = await evil.mintSvid({ spiffeId: 'spiffe://evil.example/ns/stats-agent/sa/orchestration' });
+    const teamCa = readFileSync(join(team.caDir, 'ca.pem'));
+    const creds = credentials.createSsl(teamCa, Buffer.from(svid.privateKeyPem), Buffer.from(svid.certChainPem), {
+      // The server is genuine; only our certificate is foreign.
+      checkServerIdentity: () => undefined,
+    });
+    const p = loadProtos();
+    const client = new p.research.ResearchService(`127.0.0.1:${team.ports.grpc.research}`, creds) as ResearchServiceClient;
+    try {
+      await assert.rejects(
+        callUnary(client.Search, client, { topic: 'x' }, { timeoutMs: 3000, requestId: 'evil' }),
+        (err) => grpcCode(err) === 'UNAVAILABLE',
+      );
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a valid SVID with the wrong SPIFFE ID (research calling verification) gets PERMISSION_DENIED', async () => {
+    let source: X509Source | undefined;
+    let client: (VerificationServiceClient & Client) | undefined;
+    try {
+      source = await createX509Source({ socketPath: team.endpoint('research') });
+      assert.equal(source.getX509Svid().id.toString(), serviceSpiffeId('research'));
+      client = createAgentClient(loadProtos().verification.VerificationService, {
+        target: `127.0.0.1:${team.ports.grpc.verification}`,
+        source,
+        authorizer: authorizeId(serviceSpiffeId('verification')),
+      }) as VerificationServiceClient & Client;
+      const candidate = { name: 'x', value: 1, unit: '', source: 's', source_url: `${team.corpusUrl}/`, excerpt: 'x', period: '', relevance: 0 };
+      await assert.rejects(
+        callUnary(client.Verify, client, { candidates: [candidate] }, { timeoutMs: 3000, requestId: 'wrong-id-1' }),
+        (err) => grpcCode(err) === 'PERMISSION_DENIED',
+      );
+      const refusal = logLines(team, 'verification').find((l) => l.msg === 'call refused by SPIFFE authorization' && l['request_id'] === 'wrong-id-1');
+      assert.ok(refusal, 'verification logged the refusal');
+      assert.equal(refusal['caller'], serviceSpiffeId('research'));
+      assert.equal(refusal['method'], '/stats.verification.v1.VerificationService/Verify');
+    } finally {
+      client?.close();
+      await source?.close();
+    }
+  });
+
+  test('the server identity is checked: a client expecting another SPIFFE ID does not talk to it', async () => {
+    const source = await createX509Source({ socketPath: team.endpoint('orchestration') });
+    const client = createAgentClient(loadProtos().research.ResearchService, {
+      target: `127.0.0.1:${team.ports.grpc.research}`,
+      source,
+      authorizer: authorizeId(serviceSpiffeId('verification')),
+    }) as ResearchServiceClient & Client;
+    try {
+      await assert.rejects(
+        callUnary(client.Search, client, { topic: 'x' }, { timeoutMs: 3000, requestId: 'wrong-server' }),
+        (err) => grpcCode(err) === 'UNAVAILABLE',
+      );
+    } finally {
+      client.close();
+      await source.close();
+    }
+  });
+
+  test('admin ports answer healthz, readyz and metrics', async () => {
+    for (const [svc, port] of Object.entries(team.ports.admin)) {
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, svc);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200, svc);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, new RegExp(`service="${svc}"`));
+    }
+    const m = await (await fetch(`http://127.0.0.1:${team.ports.admin.verification}/metrics`)).text();
+    assert.match(m, /spiffe_authz_denied_total\{method="\/stats.verification.v1.VerificationService\/Verify",service="verification"\} [1-9]/);
+  });
+
+  test('an agent that is down gives a 503 naming it, and readiness says so', async () => {
+    const research = team.processes.find((p) => p.name === 'research');
+    assert.ok(research);
+    assert.equal(await research.stop(10_000), 0, 'research exits 0 on SIGTERM');
+    const r = await orchestrate(team, { topic: 'renewable energy' });
+    assert.equal(r.status, 503);
+    assert.match(JSON.stringify(r.body), /research agent/);
+    assert.ok(r.ms < 15_000, `answered in ${r.ms} ms`);
+    assert.equal((await fetch(`http://127.0.0.1:${team.ports.admin.orchestration}/readyz`)).status, 503);
+  });
+
+  test('every other process stops cleanly on SIGTERM', async () => {
+    const codes = await team.stop(15_000);
+    for (const [name, code] of Object.entries(codes)) assert.equal(code, 0, `${name} exit code`);
+  });
+});
+
+test('an agent without a Workload API socket exits with a message saying what to start', { timeout: 30_000 }, () => {
+  const r = spawnSync(process.execPath, [SCRIPTS.research], {
+    env: { PATH: process.env['PATH'], SPIFFE_ENDPOINT_SOCKET: 'unix:///nonexistent/stats-agent/agent.sock', GRPC_PORT: '0', ADMIN_PORT: '0' },
+    encoding: 'utf8',
+    timeout: 25_000,
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /nonexistent\/stats-agent\/agent\.sock/);
+  assert.match(r.stderr, /stats-agent-spiffe-dev serve|SPIFFE agent/);
+  const unset = spawnSync(process.execPath, [SCRIPTS.research], { env: { PATH: process.env['PATH'] }, encoding: 'utf8', timeout: 25_000 });
+  assert.equal(unset.status, 2);
+  assert.match(unset.stderr, /SPIFFE_ENDPOINT_SOCKET: is not set/);
+});
