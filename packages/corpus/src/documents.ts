@@ -202,8 +202,9 @@ async function describe(candidate: Candidate, maxFileBytes: number): Promise<Cor
 export function extractTitle(text: string, contentType: string): string | undefined {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   if (contentType.startsWith('text/html')) {
-    const match = /<title\b[^>]*>([\s\S]*?)<\/title\s*>/i.exec(body) ?? /<h1\b[^>]*>([\s\S]*?)<\/h1\s*>/i.exec(body);
-    return clean(decodeEntities((match?.[1] ?? '').replace(/<[^>]*>/g, ' ')));
+    const inner = (pattern: RegExp): string | undefined =>
+      clean(decodeEntities((pattern.exec(body)?.[1] ?? '').replace(/<[^>]*>/g, ' ')));
+    return inner(/<title\b[^>]*>([\s\S]*?)<\/title\s*>/i) ?? inner(/<h1\b[^>]*>([\s\S]*?)<\/h1\s*>/i);
   }
   if (contentType.startsWith('text/markdown')) {
     let rest = body;

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
@@ -116,13 +117,14 @@ export async function startCorpusServer(opts: CorpusServerOptions): Promise<Corp
 
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     const started = process.hrtime.bigint();
-    res.once('finish', () => {
+    res.once('close', () => {
       logger?.info(
         {
           method: req.method,
           path: (req.url ?? '').slice(0, 200),
           status: res.statusCode,
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+          ...(res.writableFinished ? {} : { aborted: true }),
         },
         'corpus request',
       );
@@ -193,7 +195,8 @@ export async function startCorpusServer(opts: CorpusServerOptions): Promise<Corp
     }
     let fh;
     try {
-      fh = await open(real, 'r');
+      // The real path was checked above; refusing a symlink swapped in since narrows the race.
+      fh = await open(real, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     } catch {
       notFound(res);
       return;
@@ -244,6 +247,7 @@ export async function startCorpusServer(opts: CorpusServerOptions): Promise<Corp
       resolve();
     });
   });
+  server.on('error', (err) => logger?.error({ err }, 'corpus: server error'));
   const boundPort = (server.address() as AddressInfo).port;
   const url = `http://${isIP(host) === 6 ? `[${host}]` : host}:${boundPort}`;
   logger?.info({ url }, 'corpus server listening');
