@@ -55,6 +55,9 @@ export function createAgentClient<C extends Client>(Ctor: ClientConstructor<C>, 
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
     'grpc.enable_retries': 0,
+    // The server is identified by its SPIFFE ID (checkServerIdentity), not a host name; a fixed
+    // TLS server name keeps Node from warning about IP addresses as SNI (DEP0123).
+    'grpc.ssl_target_name_override': 'spiffe-workload',
     ...(opts.metrics ? { interceptors: [metricsInterceptor(opts.metrics)] } : {}),
   };
   return new Ctor(opts.target, createChannelCredentials(opts.source, opts.authorizer), options);

@@ -91,6 +91,8 @@ export function validateX509Svid(chain: X509Certificate[], bundle: X509Bundle, n
     if (now > fields.notAfter) {
       throw invalid(`${label(i)} (serial ${cert.serialNumber}) expired at ${fields.notAfter.toISOString()}`);
     }
+  });
+  chain.forEach((cert, i) => {
     const issuer = chain[i + 1];
     if (issuer && !signedBy(cert, issuer)) {
       throw invalid(`${label(i)} is not signed by the next certificate of the chain`);

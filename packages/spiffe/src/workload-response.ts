@@ -67,7 +67,7 @@ export function parseX509SvidResponse(response: X509SVIDResponse__Output, now: D
   for (const [key, der] of Object.entries(response.federated_bundles)) {
     try {
       const td = TrustDomain.parse(key);
-      if (td.equals(id.trustDomain)) throw new Error('is the SVID’s own trust domain');
+      if (td.equals(id.trustDomain)) throw new Error("is the SVID's own trust domain");
       const certs = splitDerCertificates(der);
       if (certs.length === 0) throw new Error('has no authorities');
       federated.set(td.name, createX509Bundle(td, certs));

@@ -1,5 +1,5 @@
-// Order matters: the polyfill must run before @peculiar/x509 (and tsyringe) evaluate.
-import './reflect-metadata.js';
+// Order matters: @peculiar/x509 loads tsyringe, which needs the Reflect metadata polyfill first.
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
