@@ -1,4 +1,4 @@
-import type { CandidateStatistic } from '@stats-agent/proto';
+import type { CandidateStatistic__Output } from '@stats-agent/proto';
 import { findQuantities, splitSentences, type PageText } from '@stats-agent/text';
 
 const STOP = new Set('a an and are as at be by for from has have in is it its of on or that the to was were with about'.split(' '));
@@ -51,10 +51,10 @@ export interface ExtractOptions {
  * with that sentence as its verbatim excerpt, named from its heading and context, scored by
  * how much of the topic the sentence, its heading and the page title mention.
  */
-export function extractCandidates(page: PageText, opts: ExtractOptions): CandidateStatistic[] {
+export function extractCandidates(page: PageText, opts: ExtractOptions): CandidateStatistic__Output[] {
   const terms = topicTerms(opts.topic);
   const titleScore = termOverlap(terms, page.title);
-  const out: CandidateStatistic[] = [];
+  const out: CandidateStatistic__Output[] = [];
   for (const sentence of splitSentences(page.text)) {
     if (sentence.text.length > 600) continue;
     const quantities = findQuantities(sentence.text);
@@ -74,6 +74,6 @@ export function extractCandidates(page: PageText, opts: ExtractOptions): Candida
       });
     }
   }
-  out.sort((a, b) => (b.relevance ?? 0) - (a.relevance ?? 0));
+  out.sort((a, b) => b.relevance - a.relevance);
   return out.slice(0, opts.maxCandidates);
 }

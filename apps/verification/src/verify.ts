@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CandidateStatistic, VerificationResult } from '@stats-agent/proto';
+import type { CandidateStatistic__Output, VerificationResult } from '@stats-agent/proto';
 import { findQuantities, locateExcerpt } from '@stats-agent/text';
 
 /** Machine-readable verdicts. Only `verified` means verified. */
@@ -26,23 +26,23 @@ function sameUnit(claimed: string, found: string): boolean {
  * page text (exactly, or after whitespace/quote/dash normalization) and the claimed value must
  * be one of the numbers printed in that passage, with the same unit. When in doubt: not verified.
  */
-export function judge(candidate: CandidateStatistic, page: PageSnapshot, verifierId: string): VerificationResult {
+export function judge(candidate: CandidateStatistic__Output, page: PageSnapshot, verifierId: string): VerificationResult {
   const base = { candidate, verifier_id: verifierId, fetched_at: page.fetchedAt.toISOString() };
   if (!page.ok) {
     return { ...base, verified: false, reason: 'source_unreachable', message: `source could not be fetched: ${page.reason}` };
   }
-  const excerpt = candidate.excerpt ?? '';
+  const excerpt = candidate.excerpt;
   const where = locateExcerpt(page.text, excerpt);
   if (!where) {
     return { ...base, verified: false, reason: 'excerpt_not_found', message: 'the excerpt does not occur in the page text', text_sha256: page.sha256 };
   }
   const located = { ...base, text_sha256: page.sha256, excerpt_start: where.start, excerpt_end: where.end };
   const quantities = findQuantities(page.text.slice(where.start, where.end));
-  const matching = quantities.filter((q) => sameValue(q.value, candidate.value ?? Number.NaN));
+  const matching = quantities.filter((q) => sameValue(q.value, candidate.value));
   if (matching.length === 0) {
     return { ...located, verified: false, reason: 'value_not_in_excerpt', message: `no number equal to ${candidate.value} is printed in the excerpt` };
   }
-  if (!matching.some((q) => sameUnit(candidate.unit ?? '', q.unit))) {
+  if (!matching.some((q) => sameUnit(candidate.unit, q.unit))) {
     const units = [...new Set(matching.map((q) => q.unit || '(none)'))].join(', ');
     return { ...located, verified: false, reason: 'unit_mismatch', message: `the value is printed with unit ${units}, not ${candidate.unit || '(none)'}` };
   }

@@ -1,4 +1,4 @@
-import type { CandidateStatistic, ExtractResponse, SourceOutcome } from '@stats-agent/proto';
+import type { CandidateStatistic__Output, ExtractResponse, SourceOutcome } from '@stats-agent/proto';
 import type { CallContext } from '@stats-agent/rpc';
 import { mapWithConcurrency } from '@stats-agent/runtime';
 import { FetchError, type PageFetcher } from '@stats-agent/safe-fetch';
@@ -32,7 +32,7 @@ export function extractHandler(deps: ExtractDeps) {
     const perSource = await mapWithConcurrency(
       req.sources,
       deps.concurrency,
-      async (source): Promise<{ outcome: SourceOutcome; candidates: CandidateStatistic[] }> => {
+      async (source): Promise<{ outcome: SourceOutcome; candidates: CandidateStatistic__Output[] }> => {
         try {
           const page = await deps.fetcher.fetch(source.url, { signal: ctx.signal });
           const text = pageText(page.text, page.contentType);
@@ -51,7 +51,7 @@ export function extractHandler(deps: ExtractDeps) {
       },
       ctx.signal,
     );
-    const all = perSource.flatMap((p) => p.candidates).sort((a, b) => (b.relevance ?? 0) - (a.relevance ?? 0));
+    const all = perSource.flatMap((p) => p.candidates).sort((a, b) => b.relevance - a.relevance);
     const candidates = req.max_candidates > 0 ? all.slice(0, req.max_candidates) : all;
     ctx.logger.info({ sources: req.sources.length, candidates: candidates.length }, 'extraction done');
     return { candidates, sources: perSource.map((p) => p.outcome) };

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { judge, snapshot } from './verify.js';
+
+const VERIFIER = 'spiffe://stats-agent.local/ns/stats-agent/sa/verification';
+const page = snapshot(
+  'Solar power\nSolar panels generated 5.5% of the world\u2019s electricity in 2023, up from 4.6% a year earlier. Capacity reached 1,420 GW.',
+  new Date('2026-01-01T00:00:00Z'),
+);
+const base = {
+  name: 'Solar share',
+  value: 5.5,
+  unit: '%',
+  source: 'Energy Office',
+  source_url: 'http://127.0.0.1:1/solar.html',
+  excerpt: 'Solar panels generated 5.5% of the world\u2019s electricity in 2023, up from 4.6% a year earlier.',
+  period: '2023',
+  relevance: 1,
+};
+
+test('verified when the excerpt and the value are in the page; offsets and hash reported', { timeout: 5000 }, () => {
+  const r = judge(base, page, VERIFIER);
+  assert.equal(r.verified, true);
+  assert.equal(r.reason, 'verified');
+  assert.ok(page.ok);
+  assert.equal(page.text.slice(r.excerpt_start ?? -1, r.excerpt_end ?? -1), base.excerpt);
+  assert.match(r.text_sha256 ?? '', /^[0-9a-f]{64}$/);
+  assert.equal(r.verifier_id, VERIFIER);
+  assert.equal(r.fetched_at, '2026-01-01T00:00:00.000Z');
+});
+
+test('an excerpt with straight quotes and extra spaces is still found, at the original offsets', { timeout: 5000 }, () => {
+  const r = judge({ ...base, excerpt: "Solar panels generated  5.5% of the world's electricity in 2023,\nup from 4.6% a year earlier." }, page, VERIFIER);
+  assert.equal(r.verified, true);
+  assert.ok(page.ok);
+  assert.equal(page.text.slice(r.excerpt_start ?? -1, r.excerpt_end ?? -1), base.excerpt);
+});
+
+test('a real excerpt with a wrong value is not verified', { timeout: 5000 }, () => {
+  const r = judge({ ...base, value: 6.5 }, page, VERIFIER);
+  assert.equal(r.verified, false);
+  assert.equal(r.reason, 'value_not_in_excerpt');
+});
+
+test('the right number with the wrong unit is not verified', { timeout: 5000 }, () => {
+  const r = judge({ ...base, unit: 'GW' }, page, VERIFIER);
+  assert.equal(r.verified, false);
+  assert.equal(r.reason, 'unit_mismatch');
+});
+
+test('an excerpt that is not in the page is not verified', { timeout: 5000 }, () => {
+  const r = judge({ ...base, excerpt: 'Solar panels generated 9.9% of all power.' }, page, VERIFIER);
+  assert.equal(r.verified, false);
+  assert.equal(r.reason, 'excerpt_not_found');
+  assert.equal(r.excerpt_start, undefined);
+});
+
+test('an unreachable source is not verified', { timeout: 5000 }, () => {
+  const r = judge(base, { ok: false, reason: 'fetch_timeout', fetchedAt: new Date() }, VERIFIER);
+  assert.equal(r.verified, false);
+  assert.equal(r.reason, 'source_unreachable');
+  assert.match(r.message ?? '', /fetch_timeout/);
+});
