@@ -145,7 +145,7 @@ const PRIVATE = /[\uE000-\uE07F]/g;
 /** Strips inline Markdown syntax from one line; code spans are kept verbatim. */
 function inline(s: string): string {
   const out: string[] = [];
-  const code = /(`+)(.+?)\1/g;
+  const code = /(`+)(.{1,2000}?)\1/g;
   let last = 0;
   let m: RegExpExecArray | null;
   while ((m = code.exec(s)) !== null) {
@@ -159,17 +159,17 @@ function inline(s: string): string {
 function stripSyntax(s: string): string {
   let t = s.replace(ESCAPED, (_all, c: string) => String.fromCharCode(ESCAPE_BASE + c.charCodeAt(0)));
   t = t
-    .replace(/!\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)/g, '$1')
-    .replace(/!\[([^\]]*)\]\[[^\]]*\]/g, '$1')
-    .replace(/\[\^[^\]]+\]/g, '')
-    .replace(/\[([^\]]+)\]\((?:[^()]|\([^()]*\))*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\[[^\]]*\]/g, '$1')
+    .replace(/!\[([^[\]]*)\]\((?:[^()]|\([^()]*\))*\)/g, '$1')
+    .replace(/!\[([^[\]]*)\]\[[^[\]]*\]/g, '$1')
+    .replace(/\[\^[^[\]]+\]/g, '')
+    .replace(/\[([^[\]]+)\]\((?:[^()]|\([^()]*\))*\)/g, '$1')
+    .replace(/\[([^[\]]+)\]\[[^[\]]*\]/g, '$1')
     .replace(/<((?:https?|mailto):[^>\s]+)>/g, '$1');
   for (let k = 0; k < 3; k++) {
     const before = t;
     t = t
-      .replace(/(\*{1,3}|~~)(?=\S)(.+?)(?<=\S)\1/g, '$2')
-      .replace(/(?<![\p{L}\p{N}_])(_{1,3})(?=\S)(.+?)(?<=\S)\1(?![\p{L}\p{N}_])/gu, '$2');
+      .replace(/(\*{1,3}|~~)(?=\S)(.{1,500}?)(?<=\S)\1/g, '$2')
+      .replace(/(?<![\p{L}\p{N}_])(_{1,3})(?=\S)(.{1,500}?)(?<=\S)\1(?![\p{L}\p{N}_])/gu, '$2');
     if (t === before) break;
   }
   if (t.includes('<') || t.includes('&')) t = htmlInline(t);

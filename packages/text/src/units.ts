@@ -75,7 +75,7 @@ export const UNITS: readonly UnitPattern[] = [
   unit('ppm', 'ppm'),
   unit('ppb', 'ppb'),
   // Mass and emissions.
-  unit(String.raw`([kMG]?t)\s?CO2(?:e|-eq|eq)?`, (m) => `${m[1] ?? 't'}CO2e`),
+  unit(String.raw`([kMG]?t)\s?CO2(e|-eq|eq)?`, (m) => `${m[1] ?? 't'}CO2${m[2] === undefined ? '' : 'e'}`),
   unit('Gt|gigatonnes?', 'Gt'),
   unit('Mt|megatonnes?', 'Mt'),
   unit('kt|kilotonnes?', 'kt'),
@@ -155,7 +155,7 @@ export const CURRENCY_SYMBOL: ReadonlyMap<string, string> = new Map([
 /** Currency names and codes written after a number: "1,250 USD", "45 million euros". */
 export const CURRENCY_AFTER: readonly UnitPattern[] = [
   unit(String.raw`USD|US\$|US\s+dollars?|U\.S\.\s+dollars?|dollars?`, 'USD', true),
-  unit('EUR|euros?', 'EUR', true),
+  unit('EUR|euros?|€', 'EUR', true),
   unit(String.raw`GBP|pounds\s+sterling|sterling`, 'GBP', true),
   unit('JPY|yen', 'JPY', true),
   unit('CNY|RMB|yuan|renminbi', 'CNY', true),
