@@ -10,17 +10,21 @@ export function formatValue(value: number, unit: string): string {
   return `${v} ${unit}`;
 }
 
-/** The verified statistics as a readable table, then a one-line summary. */
+/** The verified statistics as a readable table (source and full URL under each), then a summary. */
 export function formatTable(res: OrchestrateResponse, width = process.stdout.columns || 120): string {
-  const excerptWidth = Math.max(30, Math.min(70, width - 75));
+  const total = Math.max(90, Math.min(width, 160));
+  const nameWidth = 26;
+  const valueWidth = 18;
+  const excerptWidth = total - nameWidth - valueWidth - 4 - 5 * 3;
   const table = new Table({
-    head: ['#', 'Statistic', 'Value', 'Excerpt', 'Source'],
-    colWidths: [4, 28, 16, excerptWidth + 2, 24],
+    head: ['#', 'Statistic', 'Value', 'Excerpt'],
+    colWidths: [4, nameWidth + 2, valueWidth + 2, excerptWidth + 2],
     wordWrap: true,
     style: { head: [], border: [] },
   });
   res.statistics.forEach((s, i) => {
-    table.push([String(i + 1), trim(s.name, 80), formatValue(s.value, s.unit), trim(s.excerpt, 300), `${trim(s.source, 40)}\n${s.source_url}`]);
+    table.push([String(i + 1), trim(s.name, 90), formatValue(s.value, s.unit), trim(s.excerpt, 400)]);
+    table.push([{ colSpan: 4, content: `source: ${trim(s.source, 80)} <${s.source_url}>` }]);
   });
   const summary =
     `${res.verified_count} verified of ${res.total_candidates} candidates (${res.failed_count} failed verification)` +

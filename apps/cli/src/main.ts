@@ -99,7 +99,7 @@ program
     const interrupted = untilSignal().then(() => 130);
     try {
       code = await Promise.race([
-        runSearch(team.orchestratorUrl, { topic, min_verified_stats: o.minStats, max_candidates: 30 }, o.output, 120_000),
+        runSearch(team.orchestratorUrl, { topic, min_verified_stats: o.minStats, max_candidates: 12 }, o.output, 120_000),
         interrupted,
       ]);
     } catch (err) {

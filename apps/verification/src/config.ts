@@ -1,5 +1,5 @@
 import { agentSchema, envInt, parseConfig } from '@stats-agent/runtime';
-import { z } from 'zod';
+import type { z } from 'zod';
 
 const schema = agentSchema('verification').extend({
   FETCH_CONCURRENCY: envInt(4, 1, 32),
