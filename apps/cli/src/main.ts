@@ -39,7 +39,7 @@ async function untilSignal(): Promise<NodeJS.Signals> {
 async function stopTeam(team: Team): Promise<void> {
   const codes = await team.stop();
   const unclean = Object.entries(codes).filter(([, c]) => c !== 0);
-  if (unclean.length) process.stderr.write(`stopped; not clean: ${unclean.map(([n, c]) => `${n}=${c}`).join(', ')} (logs: ${team.logDir})\n`);
+  if (unclean.length) process.stderr.write(`stopped; not clean: ${unclean.map(([n, c]) => `${n}=${c}`).join(', ')}\n`);
   else process.stderr.write('stopped cleanly\n');
 }
 
@@ -75,7 +75,7 @@ program
   .option('--auto-ports', 'use free ports instead of the default ones', false)
   .action(async (o: { corpus?: string; autoPorts: boolean }) => {
     process.stderr.write('starting the team…\n');
-    const team = await launchTeam({ ports: o.autoPorts ? 'auto' : 'default', onEvent: progress, ...(o.corpus ? { corpusDir: o.corpus } : {}) }).catch(fail);
+    const team = await launchTeam({ ports: o.autoPorts ? 'auto' : 'default', keepRunDir: true, onEvent: progress, ...(o.corpus ? { corpusDir: o.corpus } : {}) }).catch(fail);
     process.stderr.write(
       `\nready. API: ${team.orchestratorUrl}  (try: stats-agent search "renewable energy" --url ${team.orchestratorUrl})\n` +
         `logs: ${team.logDir}\nWorkload API sockets: ${team.socketDir}\nCtrl-C stops everything.\n`,

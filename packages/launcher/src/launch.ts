@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +40,8 @@ export interface LaunchOptions {
   /** Extra variables for the services, e.g. LOG_LEVEL. */
   env?: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
+  /** Keep the run folder (logs) after stop; by default a folder the launcher made is removed. */
+  keepRunDir?: boolean;
   onEvent?: (event: { stage: string; name: string; detail?: string }) => void;
 }
 
@@ -110,6 +112,7 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
     if (!existsSync(script)) throw new Error(`launcher: ${name} is not built (${script} missing); run the build first`);
   }
   const runDir = opts.runDir ?? (await mkdtemp(join(tmpdir(), 'stats-agent-')));
+  const removeRunDir = opts.runDir === undefined && !opts.keepRunDir;
   const socketDir = join(runDir, 'spire');
   const caDir = join(runDir, 'ca');
   const logDir = join(runDir, 'logs');
@@ -152,6 +155,7 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
         emit({ stage: 'stopping', name: p.name });
         codes[p.name] = await p.stop(graceMs);
       }
+      if (removeRunDir) await rm(runDir, { recursive: true, force: true });
       return codes;
     },
   };

@@ -14,6 +14,8 @@ export interface AgentConfig {
   ADMIN_PORT: number;
   SPIFFE_ENDPOINT_SOCKET: string;
   SHUTDOWN_GRACE_MS: number;
+  GRPC_MAX_CONNECTION_AGE_MS: number;
+  GRPC_MAX_CONNECTION_AGE_GRACE_MS: number;
 }
 
 export interface StartAgentOptions {
@@ -81,7 +83,13 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     logger.info({ spiffe_id: svid.id.toString(), expires_at: svid.expiresAt.toISOString() }, 'X509-SVID rotated');
   });
 
-  const server = createAgentServer({ logger, metrics, policy: opts.policy });
+  const server = createAgentServer({
+    logger,
+    metrics,
+    policy: opts.policy,
+    maxConnectionAgeMs: config.GRPC_MAX_CONNECTION_AGE_MS,
+    maxConnectionAgeGraceMs: config.GRPC_MAX_CONNECTION_AGE_GRACE_MS,
+  });
   const health = new HealthService(opts.services);
   server.addService(loadProtos().health.Health.service, health.handlers());
   opts.register(server, source);

@@ -54,7 +54,9 @@ export function createAgentClient<C extends Client>(Ctor: ClientConstructor<C>, 
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
-    'grpc.enable_retries': 0,
+    // Retries stay ON: grpc-js then transparently replays calls the server refused before
+    // reading them (REFUSED_STREAM when a connection reaches its max age, GOAWAY). With
+    // 'grpc.enable_retries': 0 those calls fail with UNAVAILABLE "Stream refused by server".
     // The server is identified by its SPIFFE ID (checkServerIdentity), not a host name; a fixed
     // TLS server name keeps Node from warning about IP addresses as SNI (DEP0123).
     'grpc.ssl_target_name_override': 'spiffe-workload',

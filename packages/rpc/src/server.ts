@@ -12,6 +12,9 @@ export interface AgentServerOptions {
   /** Upper bound on concurrent streams per connection. */
   maxConcurrentStreams?: number;
   maxReceiveMessageBytes?: number;
+  /** Close connections older than this (gracefully), so clients re-handshake with current SVIDs. */
+  maxConnectionAgeMs?: number;
+  maxConnectionAgeGraceMs?: number;
 }
 
 /**
@@ -30,6 +33,8 @@ export function createAgentServer(opts: AgentServerOptions): Server {
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    'grpc.max_connection_age_ms': opts.maxConnectionAgeMs ?? 1_800_000,
+    'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs ?? 30_000,
   });
 }
 

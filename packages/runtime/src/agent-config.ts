@@ -25,6 +25,12 @@ export function agentSchema(service: Exclude<ServiceName, 'orchestration'>) {
     GRPC_PORT: envPort(SERVICES[service].grpcPort),
     /** Defaults to the orchestration ID in SPIFFE_TRUST_DOMAIN. */
     ORCHESTRATOR_SPIFFE_ID: spiffeIdString().optional(),
+    /**
+     * Connections are closed gracefully after this age, so clients re-handshake (with the
+     * current SVIDs) and spread over replicas; in-flight calls get the grace period.
+     */
+    GRPC_MAX_CONNECTION_AGE_MS: envInt(1_800_000, 1000, 86_400_000),
+    GRPC_MAX_CONNECTION_AGE_GRACE_MS: envInt(30_000, 1000, 600_000),
   });
 }
 

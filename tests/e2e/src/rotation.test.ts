@@ -4,19 +4,26 @@ import { launchTeam, type Team } from '@stats-agent/launcher';
 import { logLines, orchestrate } from './helpers.js';
 
 // SVIDs live 6 s and are replaced every 2 s: over the minute every agent's identity changes
-// about 30 times while calls keep flowing over the same long-lived channels.
+// about 30 times while calls keep flowing over the same long-lived channels. Servers also close
+// connections older than 3 s (gracefully), so clients re-handshake with the rotated SVIDs
+// mid-stream instead of riding one TLS session for the whole minute.
 const SOAK_MS = Number(process.env['E2E_SOAK_MS'] ?? 60_000);
 let team: Team;
 
 before(async () => {
-  team = await launchTeam({ ports: 'auto', svidTtlSeconds: 6, rotateAfterSeconds: 2 });
+  team = await launchTeam({
+    ports: 'auto',
+    svidTtlSeconds: 6,
+    rotateAfterSeconds: 2,
+    env: { GRPC_MAX_CONNECTION_AGE_MS: '3000', GRPC_MAX_CONNECTION_AGE_GRACE_MS: '5000' },
+  });
 }, { timeout: 90_000 });
 
 after(async () => {
   await team?.stop(10_000);
 }, { timeout: 60_000 });
 
-test('with SVIDs rotating every 2 s, a steady stream of calls over a minute loses none', { timeout: SOAK_MS + 120_000 }, async () => {
+test('with SVIDs rotating every 2 s, a steady stream of calls over a minute loses none', { timeout: SOAK_MS + 120_000 }, async (t) => {
   const until = Date.now() + SOAK_MS;
   const failures: string[] = [];
   let calls = 0;
@@ -35,6 +42,7 @@ test('with SVIDs rotating every 2 s, a steady stream of calls over a minute lose
     }
   };
   await Promise.all([loop(0), loop(1)]);
+  t.diagnostic(`${calls} calls over ${SOAK_MS} ms`);
   assert.deepEqual(failures, [], `${failures.length} of ${calls} calls failed`);
   assert.ok(calls >= 20, `only ${calls} calls were made`);
   for (const svc of ['orchestration', 'research', 'synthesis', 'verification']) {
