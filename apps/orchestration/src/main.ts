@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@stats-agent/logging';
 import { createMetrics, startAdminServer } from '@stats-agent/metrics';
+import { observeSvid } from '@stats-agent/rpc';
 import { installShutdown, runMain } from '@stats-agent/runtime';
 import { createX509Source } from '@stats-agent/spiffe';
 import { Histogram } from 'prom-client';
@@ -42,10 +43,7 @@ runMain('orchestration', async () => {
     throw err;
   });
   logger.info({ spiffe_id: source.getX509Svid().id.toString() }, 'X509-SVID loaded');
-  source.onUpdate((svid) => {
-    metrics.svidRotations.inc();
-    logger.info({ spiffe_id: svid.id.toString(), expires_at: svid.expiresAt.toISOString() }, 'X509-SVID rotated');
-  });
+  observeSvid(source, { logger, metrics });
   const clients = createAgentClients(
     source,
     {

@@ -42,6 +42,15 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/** Logs and counts every SVID rotation of `source`; returns the unsubscribe function. */
+export function observeSvid(source: X509Source, deps: { logger: Logger; metrics: ServiceMetrics }): () => void {
+  return source.onUpdate((svid) => {
+    deps.metrics.svidRotations.inc();
+    deps.metrics.svidExpiry.set((svid.expiresAt.getTime() - Date.now()) / 1000);
+    deps.logger.info({ spiffe_id: svid.id.toString(), expires_at: svid.expiresAt.toISOString() }, 'X509-SVID rotated');
+  });
+}
+
 /**
  * Starts one gRPC agent: admin port first (so /healthz answers while the SVID is awaited),
  * then the X509Source from the Workload API, then the mTLS server. Rejects — with the
@@ -77,11 +86,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   }
   const first = source.getX509Svid();
   logger.info({ spiffe_id: first.id.toString(), expires_at: first.expiresAt.toISOString() }, 'X509-SVID loaded');
-  source.onUpdate((svid) => {
-    metrics.svidRotations.inc();
-    metrics.svidExpiry.set((svid.expiresAt.getTime() - Date.now()) / 1000);
-    logger.info({ spiffe_id: svid.id.toString(), expires_at: svid.expiresAt.toISOString() }, 'X509-SVID rotated');
-  });
+  observeSvid(source, { logger, metrics });
 
   const server = createAgentServer({
     logger,

@@ -6,4 +6,4 @@ export { createAgentClient, callUnary, type AgentClientOptions, type CallSetting
 export { HealthService, isServing, type ServingStatus } from './health.js';
 export { RpcError, invalidArgument, isGrpcCallError, statusName, type GrpcCallError } from './errors.js';
 export { REQUEST_ID_KEY, requestIdFrom, metadataWithRequestId } from './metadata.js';
-export { startAgent, type StartAgentOptions, type RunningAgent, type AgentConfig } from './agent.js';
+export { startAgent, observeSvid, type StartAgentOptions, type RunningAgent, type AgentConfig } from './agent.js';

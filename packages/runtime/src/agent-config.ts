@@ -34,6 +34,15 @@ export function agentSchema(service: Exclude<ServiceName, 'orchestration'>) {
   });
 }
 
+/** Page fetching bounds shared by the agents that fetch (synthesis, verification). */
+export function fetchSchema() {
+  return z.object({
+    FETCH_CONCURRENCY: envInt(4, 1, 32),
+    FETCH_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+    FETCH_MAX_BYTES: envInt(5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+  });
+}
+
 export function orchestratorIdOf(cfg: { ORCHESTRATOR_SPIFFE_ID?: string | undefined; SPIFFE_TRUST_DOMAIN: string }): string {
   return cfg.ORCHESTRATOR_SPIFFE_ID ?? serviceSpiffeId('orchestration', cfg.SPIFFE_TRUST_DOMAIN);
 }

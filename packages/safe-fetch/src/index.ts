@@ -55,6 +55,11 @@ export class FetchError extends Error {
   readonly status?: number;
 }
 
+/** Machine-readable reason for a failed fetch: `fetch_timeout`, `fetch_http_status`, … */
+export function fetchFailureReason(err: unknown): string {
+  return err instanceof FetchError ? err.code.replace('FETCH_ERR_', 'fetch_').toLowerCase() : 'fetch_failed';
+}
+
 export interface FetchedPage {
   url: string;
   status: number;

@@ -1,7 +1,7 @@
 import type { CandidateStatistic__Output, ExtractResponse, SourceOutcome } from '@stats-agent/proto';
 import type { CallContext } from '@stats-agent/rpc';
 import { mapWithConcurrency } from '@stats-agent/runtime';
-import { FetchError, type PageFetcher } from '@stats-agent/safe-fetch';
+import { fetchFailureReason, type PageFetcher } from '@stats-agent/safe-fetch';
 import { pageText } from '@stats-agent/text';
 import { z } from 'zod';
 import { extractCandidates } from '../extract.js';
@@ -44,7 +44,7 @@ export function extractHandler(deps: ExtractDeps) {
           });
           return { outcome: { url: source.url, fetched: true, reason: '', candidates: candidates.length }, candidates };
         } catch (err) {
-          const reason = err instanceof FetchError ? err.code.replace('FETCH_ERR_', 'fetch_').toLowerCase() : 'fetch_failed';
+          const reason = fetchFailureReason(err);
           ctx.logger.info({ url: source.url, reason }, 'source not read');
           return { outcome: { url: source.url, fetched: false, reason, candidates: 0 }, candidates: [] };
         }

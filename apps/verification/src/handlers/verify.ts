@@ -1,7 +1,7 @@
 import type { VerifyResponse } from '@stats-agent/proto';
 import type { CallContext } from '@stats-agent/rpc';
 import { mapWithConcurrency } from '@stats-agent/runtime';
-import { FetchError, type PageFetcher } from '@stats-agent/safe-fetch';
+import { fetchFailureReason, type PageFetcher } from '@stats-agent/safe-fetch';
 import { pageText } from '@stats-agent/text';
 import { z } from 'zod';
 import { judge, snapshot, type PageSnapshot } from '../verify.js';
@@ -40,7 +40,7 @@ export function verifyHandler(deps: VerifyDeps) {
           const page = await deps.fetcher.fetch(url, { signal: ctx.signal });
           return snapshot(pageText(page.text, page.contentType).text, page.fetchedAt);
         } catch (err) {
-          const reason = err instanceof FetchError ? err.code.replace('FETCH_ERR_', 'fetch_').toLowerCase() : 'fetch_failed';
+          const reason = fetchFailureReason(err);
           return { ok: false, reason, fetchedAt: new Date() };
         }
       },
