@@ -80,7 +80,9 @@ describe('the launched team', { timeout: 240_000 }, () => {
       checkServerIdentity: () => undefined,
     });
     const p = loadProtos();
-    const client = new p.research.ResearchService(`127.0.0.1:${team.ports.grpc.research}`, creds) as ResearchServiceClient;
+    const client = new p.research.ResearchService(`127.0.0.1:${team.ports.grpc.research}`, creds, {
+      'grpc.ssl_target_name_override': 'spiffe-workload',
+    }) as ResearchServiceClient;
     try {
       await assert.rejects(
         callUnary(client.Search, client, { topic: 'x' }, { timeoutMs: 3000, requestId: 'evil' }),
