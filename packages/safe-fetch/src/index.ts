@@ -7,6 +7,7 @@
  * at connect time on the resolved address) plugs into `PageFetcher` as its connector; it
  * arrives with the security issue.
  */
+import iconv from 'iconv-lite';
 import { Agent, request, type Dispatcher } from 'undici';
 
 export interface FetchPolicy {
@@ -99,12 +100,15 @@ function sniffHtmlCharset(body: Buffer): string | undefined {
   return /<meta[^>]+charset\s*=\s*["']?([\w-]+)/i.exec(head)?.[1]?.toLowerCase();
 }
 
+/**
+ * Decodes with iconv-lite (Node 20's TextDecoder reads windows-1252 as ISO-8859-1, turning
+ * curly quotes into C1 controls); an unknown charset falls back to UTF-8. A UTF-8 BOM is dropped.
+ */
 function decode(body: Buffer, charset: string): { text: string; charset: string } {
-  try {
-    return { text: new TextDecoder(charset).decode(body), charset };
-  } catch {
-    return { text: new TextDecoder('utf-8').decode(body), charset: 'utf-8' };
-  }
+  // As browsers do (WHATWG Encoding): these labels mean windows-1252.
+  const label = ['iso-8859-1', 'latin1', 'us-ascii', 'ascii', 'l1'].includes(charset) ? 'windows-1252' : charset;
+  const known = iconv.encodingExists(label) ? label : 'utf-8';
+  return { text: iconv.decode(body, known), charset: known };
 }
 
 const header = (headers: Dispatcher.ResponseData['headers'], name: string): string | undefined => {
