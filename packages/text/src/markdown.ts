@@ -3,14 +3,14 @@ import { TextBuilder, oneLine } from './text-builder.js';
 import type { PageText } from './text-builder.js';
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
-const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
+const ATX = /^ {0,3}(#{1,6})(?:[ \t]|$)/;
 const SETEXT = /^ {0,3}(=+|-+)[ \t]*$/;
 const RULE = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 const REF_DEFINITION = /^ {0,3}\[[^\]]+\]:[ \t]*\S+/;
-const TABLE_SEPARATOR = /^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$/;
+// Tested on the trimmed line.
+const TABLE_SEPARATOR = /^\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?$/;
 const BLOCKQUOTE = /^ {0,3}(?:>[ \t]?)+/;
 const LIST_ITEM = /^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?/;
-const HARD_BREAK = /(?: {2,}|\\)$/;
 
 /**
  * Turns Markdown into plain text: heading markers, emphasis, link and image syntax (keeping the
@@ -65,17 +65,11 @@ export function markdownToText(md: string): PageText {
       } else block(line);
       continue;
     }
-    if (inComment) {
-      const end = line.indexOf('-->');
-      if (end < 0) continue;
-      inComment = false;
-      line = line.slice(end + 3);
-    }
-    line = line.replace(/<!--.*?-->/g, '');
-    const commentStart = line.indexOf('<!--');
-    if (commentStart >= 0) {
-      inComment = true;
-      line = line.slice(0, commentStart);
+    if (line.includes('<!--') || inComment) {
+      const stripped = stripComments(line, inComment);
+      line = stripped.line;
+      inComment = stripped.open;
+      if (line.trim() === '' && (inComment || stripped.removed)) continue;
     }
     const open = FENCE.exec(line);
     if (open?.[1] !== undefined) {
@@ -94,7 +88,7 @@ export function markdownToText(md: string): PageText {
 
     const atx = ATX.exec(line);
     if (atx?.[1] !== undefined) {
-      heading(atx[1].length, atx[2] ?? '');
+      heading(atx[1].length, atxText(line.slice(atx[0].length)));
       continue;
     }
     const next = lines[i + 1];
@@ -104,7 +98,7 @@ export function markdownToText(md: string): PageText {
       i++;
       continue;
     }
-    if (RULE.test(line) || REF_DEFINITION.test(line) || TABLE_SEPARATOR.test(line)) {
+    if (RULE.test(line) || REF_DEFINITION.test(line) || TABLE_SEPARATOR.test(line.trim())) {
       b.lineBreak();
       inParagraph = false;
       continue;
@@ -128,12 +122,44 @@ export function markdownToText(md: string): PageText {
       block(inline(line));
       inParagraph = true;
     }
-    if (HARD_BREAK.test(line)) b.lineBreak();
+    if (line.endsWith('  ') || line.endsWith('\\')) b.lineBreak();
   }
 
   const { text, headings: recorded } = b.finish();
   const title = frontTitle || headings.find((h) => h.level === 1)?.text || headings[0]?.text || '';
   return { text, title, headings: recorded };
+}
+
+/** An ATX heading's text without its optional closing run of `#`. */
+function atxText(rest: string): string {
+  const t = rest.trim();
+  let end = t.length;
+  while (end > 0 && t[end - 1] === '#') end--;
+  if (end === 0) return '';
+  return end < t.length && (t[end - 1] === ' ' || t[end - 1] === '\t') ? t.slice(0, end).trim() : t;
+}
+
+/** Removes HTML comments from a line; `open` says whether one is still open at its end. */
+function stripComments(line: string, inComment: boolean): { line: string; open: boolean; removed: boolean } {
+  const kept: string[] = [];
+  let at = 0;
+  let open = inComment;
+  for (;;) {
+    if (open) {
+      const end = line.indexOf('-->', at);
+      if (end < 0) return { line: kept.join(''), open: true, removed: true };
+      at = end + 3;
+      open = false;
+    }
+    const start = line.indexOf('<!--', at);
+    if (start < 0) {
+      kept.push(line.slice(at));
+      return { line: kept.join(''), open: false, removed: true };
+    }
+    kept.push(line.slice(at, start));
+    at = start + 4;
+    open = true;
+  }
 }
 
 // Backslash escapes are swapped for private-use characters while the syntax is stripped, so an
@@ -164,7 +190,7 @@ function stripSyntax(s: string): string {
     .replace(/\[\^[^[\]]+\]/g, '')
     .replace(/\[([^[\]]+)\]\((?:[^()]|\([^()]*\))*\)/g, '$1')
     .replace(/\[([^[\]]+)\]\[[^[\]]*\]/g, '$1')
-    .replace(/<((?:https?|mailto):[^>\s]+)>/g, '$1');
+    .replace(/<((?:https?|mailto):[^<>\s]+)>/g, '$1');
   for (let k = 0; k < 3; k++) {
     const before = t;
     t = t

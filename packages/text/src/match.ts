@@ -84,14 +84,13 @@ export function normalizeForMatch(s: string): { text: string; map: number[] } {
  * otherwise both are normalized with {@link normalizeForMatch} (the excerpt also trimmed) and the
  * first match is mapped back to offsets in the original `pageText` (`exact: false`), so
  * `pageText.slice(start, end)` is the passage as the page has it. Returns undefined when the
- * excerpt is blank or not found. Linear time in the page length.
+ * excerpt is blank (after normalization) or not found. Linear time in the page length.
  */
 export function locateExcerpt(pageText: string, excerpt: string): { start: number; end: number; exact: boolean } | undefined {
-  if (excerpt.trim() === '') return undefined;
-  const exact = pageText.indexOf(excerpt);
-  if (exact >= 0) return { start: exact, end: exact + excerpt.length, exact: true };
   const needle = normalize(excerpt).text.trim();
   if (needle === '') return undefined;
+  const exact = pageText.indexOf(excerpt);
+  if (exact >= 0) return { start: exact, end: exact + excerpt.length, exact: true };
   const page = normalize(pageText);
   const at = page.text.indexOf(needle);
   if (at < 0) return undefined;

@@ -29,11 +29,14 @@ export function scaled(digits: string, exponent: number, negative: boolean): num
   return negative ? -v : v;
 }
 
-const CURRENCY_SYMBOL = String.raw`(?:US|A|AU|C|CA|NZ|HK|S)?\$|[€£¥₹]|(?:USD|EUR|GBP|JPY|CNY|INR|CHF|CAD|AUD)\s?`;
+const CURRENCY_SYMBOL = String.raw`(?:US|A|AU|C|CA|NZ|HK|S)?\$|[€£¥₹]|(?:USD|EUR|GBP|JPY|CNY|INR|CHF|CAD|AUD) ?`;
+// Applied to a trimmed string of bounded length, with at most one space between parts, so it
+// cannot backtrack badly.
 const PARSE = new RegExp(
-  String.raw`^\s*([-−+])?\s*(?:${CURRENCY_SYMBOL})?\s*([-−+])?\s*(${NUMBER_CORE})\s*(?!per\s?cent|pct)([a-z]+)?\s*(%|percent|per\s?cent|pct)?\s*$`,
+  String.raw`^([-−+])?(?:${CURRENCY_SYMBOL})? ?([-−+])?(${NUMBER_CORE}) ?(?!per ?cent|pct)([a-z]+)? ?(%|percent|per ?cent|pct)?$`,
   'iu',
 );
+const MAX_NUMBER_LENGTH = 64;
 
 /**
  * Parses one number as a person would write it: "1,234.5" → 1234.5, "−3" (U+2212) → -3,
@@ -41,7 +44,9 @@ const PARSE = new RegExp(
  * string is not one number (units other than a percent sign are not accepted).
  */
 export function parseNumber(raw: string): number | undefined {
-  const m = PARSE.exec(raw);
+  const s = raw.trim().replace(/\s+/g, ' ');
+  if (s.length > MAX_NUMBER_LENGTH) return undefined;
+  const m = PARSE.exec(s);
   if (m === null) return undefined;
   const [, sign1, sign2, digits, word] = m;
   if (digits === undefined || (sign1 !== undefined && sign2 !== undefined)) return undefined;

@@ -17,8 +17,8 @@ const BEFORE_NUMBER_ONLY = new Set(['no', 'nos', 'p', 'pp', 'art', 'sec', 'ch'])
 const DOTTED = /^(?:\p{L}{1,2}\.)+\p{L}{1,2}$/u;
 const INITIAL = /^\p{Lu}$/u;
 const LIST_NUMBER = /^(?:\d{1,3}|[a-zA-Z]|(?=[ivx]+$)x{0,3}(?:ix|iv|v?i{0,3})|(?=[IVX]+$)X{0,3}(?:IX|IV|V?I{0,3}))(?:\.\d{1,3})*$/;
-const OPENERS = /^["'“‘«(\[]+/;
-const SENTENCE_START = /[\p{Lu}\p{Lt}\p{N}"'“‘«(\[¿¡]/u;
+const OPENERS = /^["'“‘«([]+/;
+const SENTENCE_START = /[\p{Lu}\p{Lt}\p{N}"'“‘«([¿¡]/u;
 const MAX_TOKEN = 24;
 
 function isLineBreak(c: number): boolean {

@@ -121,7 +121,7 @@ export const UNITS: readonly UnitPattern[] = [
       'boys', 'patients', 'visitors', 'tourists', 'passengers', 'vehicles', 'cars', 'species',
       'countries', 'nations', 'cities', 'companies', 'firms', 'businesses', 'hospitals', 'schools',
       'trees', 'animals', 'refugees', 'migrants', 'votes', 'voters', 'members', 'beds', 'doctors',
-      'nurses', 'farms', 'units', 'population',
+      'nurses', 'farms', 'units', 'respondents', 'participants', 'population',
     ].join('|'),
     (m) => m[0].trim().toLowerCase(),
     true,
