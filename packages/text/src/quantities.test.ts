@@ -40,6 +40,8 @@ const FOUND: Array<[string, Expect[]]> = [
   ['It was $10-20 million.', [['$10', 1e7, 'USD'], ['20 million', 2e7, 'USD']]],
   ['Of 1,000 respondents, 450 said yes.', [['1,000 respondents', 1000, 'respondents'], ['450', 450, '']]],
   ['Growth was 5x and 2.1% a year.', [['5x', 5, 'x'], ['2.1% a year', 2.1, '% per year']]],
+  ['It rose to 5.5%, up from 4.6% a year earlier.', [['5.5%', 5.5, '%'], ['4.6%', 4.6, '%']]],
+  ['Prices were 3% lower than a year ago.', [['3%', 3, '%']]],
   ['A 10-year low of 50k users and 5M downloads.', [['10-year', 10, 'years'], ['50k users', 50_000, 'users'], ['5M', 5e6, '']]],
   ['Emissions were 36.8 GtCO2 and 415 MtCO2e.', [['36.8 GtCO2', 36.8, 'GtCO2'], ['415 MtCO2e', 415, 'MtCO2e']]],
   ['Table 2 shows 45 countries.', [['45 countries', 45, 'countries']]],

@@ -62,7 +62,8 @@ const HYPHEN_UNIT = /-(years?|months?|weeks?|days?|hours?|minutes?|fold|metres?|
 const RATE = /\s{0,2}(?:per(?!\s?cent)\s+|\/\s?)/iuy;
 const RATE_NUMBER = new RegExp(String.raw`(${NUMBER_CORE})\s{1,2}`, 'y');
 const RATE_WORD = /(\p{Ll}+)(?![\p{L}\p{N}])/uy;
-const RATE_A = /\s{1,2}an?\s+(year|day|month|week|hour)(?![\p{L}\p{N}])/iuy;
+// "a year" is a rate, "a year earlier/ago/before/later" is a comparison point, not a unit.
+const RATE_A = /\s{1,2}an?\s+(year|day|month|week|hour)(?![\p{L}\p{N}])(?!\s+(?:earlier|ago|before|later|previously|prior|on|back)\b)/iuy;
 const NOT_RATE_WORDS = new Set(['the', 'a', 'an', 'of', 'in', 'on', 'and', 'or', 'to', 'cent']);
 const PERIOD_PAREN = new RegExp(
   String.raw`\s{0,2}\(\s*(?:est\.?\s*|estimated\s+|data\s+)?(${YEAR})(?:\s*([-–/])\s*(\d{2,4}))?(?:\s*(?:est\.?|estimated?|estimates?|data|figures?|census|survey|prices|e))?\s*\)`,
