@@ -12,6 +12,12 @@ export interface Managed {
   tail(lines?: number): string;
 }
 
+const live = new Set<ChildProcess>();
+// Detached children would outlive a launcher that dies without stopping them.
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 /** Starts `node script args` with its own env; stdout and stderr go to `logFile`. */
 export function startProcess(opts: { name: string; script: string; args: string[]; env: NodeJS.ProcessEnv; logFile: string; cwd: string }): Managed {
   const log: WriteStream = createWriteStream(opts.logFile, { flags: 'a', mode: 0o600 });
@@ -19,7 +25,13 @@ export function startProcess(opts: { name: string; script: string; args: string[
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: Ctrl-C in the terminal reaches only the launcher, which then stops
+    // the children in order (otherwise each child gets SIGINT and then our SIGTERM as a second
+    // signal, and exits 1).
+    detached: true,
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | string>((resolve) => {
