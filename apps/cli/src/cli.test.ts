@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { formatTable, formatValue } from './format.js';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+const result = {
+  topic: 'solar',
+  statistics: [
+    {
+      name: 'Solar share',
+      value: 5.5,
+      unit: '%',
+      source: 'Energy Office',
+      source_url: 'http://127.0.0.1:1/energy/solar.html',
+      excerpt: 'Solar panels generated 5.5% of electricity in 2023.',
+      verified: true,
+      date_found: '2026-01-01T00:00:00.000Z',
+      verification: { reason: 'verified', verifier: 'spiffe://stats-agent.local/ns/stats-agent/sa/verification' },
+    },
+  ],
+  total_candidates: 3,
+  verified_count: 1,
+  failed_count: 2,
+  timestamp: '2026-01-01T00:00:00.000Z',
+  partial: true,
+  target_count: 10,
+};
+
+let server: Server;
+let url: string;
+const bodies: unknown[] = [];
+
+before(async () => {
+  server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (c: Buffer) => (data += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(data) as { topic: string };
+      bodies.push(body);
+      if (body.topic === 'down') {
+        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'agent_unavailable', message: 'the research agent is unavailable', request_id: 'r' } }));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => new Promise<void>((r) => server.close(() => r())));
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('stats-agent search', { timeout: 30_000 }, () => {
+  test('prints a table with value, excerpt and full URL, and sends the options', async () => {
+    const r = await run(['search', 'solar', '--url', url, '--min-stats', '4', '--max-candidates', '9', '--reputable-only']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /5\.5%/);
+    assert.match(r.stdout, /Solar panels generated 5\.5% of electricity in 2023\./);
+    assert.match(r.stdout, /<http:\/\/127\.0\.0\.1:1\/energy\/solar\.html>/);
+    assert.match(r.stdout, /1 verified of 3 candidates \(2 failed verification\) — partial: target was 10/);
+    assert.deepEqual(bodies.at(-1), { topic: 'solar', min_verified_stats: 4, max_candidates: 9, reputable_only: true });
+  });
+
+  test('--output json prints the server JSON unchanged', async () => {
+    const r = await run(['search', 'solar', '--url', url, '--output', 'json']);
+    assert.equal(r.code, 0);
+    assert.deepEqual(JSON.parse(r.stdout), result);
+  });
+
+  test('a server error is reported with its code on stderr and exit 1', async () => {
+    const r = await run(['search', 'down', '--url', url]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /agent_unavailable: the research agent is unavailable/);
+    assert.equal(r.stdout, '');
+  });
+
+  test('an orchestrator that is not running says what to start', async () => {
+    const r = await run(['search', 'x', '--url', 'http://127.0.0.1:1']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /stats-agent up/);
+  });
+
+  test('bad options are refused before any call', async () => {
+    const n = bodies.length;
+    const r = await run(['search', 'x', '--url', url, '--min-stats', 'lots']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /must be a positive integer/);
+    assert.equal((await run(['search', 'x', '--url', url, '--output', 'xml'])).code === 0, false);
+    assert.equal(bodies.length, n);
+  });
+});
+
+test('values are printed with their unit', { timeout: 5000 }, () => {
+  assert.equal(formatValue(1200000, 'USD'), '1,200,000 USD');
+  assert.equal(formatValue(12.5, '%'), '12.5%');
+  assert.equal(formatValue(7, ''), '7');
+  assert.match(formatTable({ ...result, statistics: [], verified_count: 0 }, 100), /No verified statistics for "solar"/);
+});
