@@ -39,7 +39,29 @@ test('an excerpt with straight quotes and extra spaces is still found, at the or
 test('a real excerpt with a wrong value is not verified', { timeout: 5000 }, () => {
   const r = judge({ ...base, value: 6.5 }, page, VERIFIER);
   assert.equal(r.verified, false);
+  assert.equal(r.reason, 'value_mismatch');
+  assert.match(r.message ?? '', /5\.5%, 4\.6%/);
+});
+
+test('an excerpt that states no number cannot verify a value', { timeout: 5000 }, () => {
+  const p = snapshot('Solar power grew strongly. Wind followed.', new Date());
+  const r = judge({ ...base, excerpt: 'Solar power grew strongly.' }, p, VERIFIER);
   assert.equal(r.reason, 'value_not_in_excerpt');
+});
+
+test('values equal within the rounding of the printed precision match, others do not', { timeout: 5000 }, () => {
+  const p = snapshot('Capacity reached 1.2 million homes and 12,400 jobs, or 12.4% of the total.', new Date());
+  const excerpt = 'Capacity reached 1.2 million homes and 12,400 jobs, or 12.4% of the total.';
+  const verdict = (value: number, unit: string) => judge({ ...base, excerpt, value, unit }, p, VERIFIER).reason;
+  assert.equal(verdict(1_200_000, 'homes'), 'verified');
+  assert.equal(verdict(1_230_000, 'homes'), 'verified', '1.23 million rounds to the printed 1.2 million');
+  assert.equal(verdict(1_260_000, 'homes'), 'value_mismatch');
+  assert.equal(verdict(12_400, 'jobs'), 'verified');
+  assert.equal(verdict(12_401, 'jobs'), 'value_mismatch');
+  assert.equal(verdict(12_400, 'homes'), 'unit_mismatch');
+  assert.equal(verdict(12.44, '%'), 'verified');
+  assert.equal(verdict(12.46, '%'), 'value_mismatch');
+  assert.equal(verdict(1.2, ''), 'value_mismatch', 'the scale word is part of the value');
 });
 
 test('the right number with the wrong unit is not verified', { timeout: 5000 }, () => {

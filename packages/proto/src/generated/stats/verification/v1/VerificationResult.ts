@@ -13,7 +13,8 @@ export interface VerificationResult {
   'verified'?: (boolean);
   /**
    * Required. Machine-readable reason: "verified", "source_unreachable", "excerpt_not_found",
-   * "value_not_in_excerpt", ...
+   * "value_not_in_excerpt" (the excerpt states no number), "value_mismatch" (none of its numbers
+   * equals the value within the printed precision), "unit_mismatch", ...
    */
   'reason'?: (string);
   /**
@@ -52,7 +53,8 @@ export interface VerificationResult__Output {
   'verified': (boolean);
   /**
    * Required. Machine-readable reason: "verified", "source_unreachable", "excerpt_not_found",
-   * "value_not_in_excerpt", ...
+   * "value_not_in_excerpt" (the excerpt states no number), "value_mismatch" (none of its numbers
+   * equals the value within the printed precision), "unit_mismatch", ...
    */
   'reason': (string);
   /**
