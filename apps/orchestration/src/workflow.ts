@@ -97,6 +97,28 @@ export function toStatistic(r: VerificationResult__Output, foundAt: string): Sta
   };
 }
 
+export interface VerifyResult {
+  results: Array<{ statistic: Statistic; verified: boolean; reason: string }>;
+  verified_count: number;
+  failed_count: number;
+}
+
+/** `POST /v1/verify`: the verification agent judges caller-supplied candidates in one batch. */
+export async function verifyCandidates(candidates: CandidateStatistic[], agents: Agents, s: Omit<WorkflowSettings, 'maxRounds' | 'sourcesPerRound'>): Promise<VerifyResult> {
+  const timeoutMs = Math.min(s.timeouts.verification, s.deadline - Date.now());
+  if (timeoutMs <= 0) throw new HttpError(504, 'request_timeout', 'the request ran out of time');
+  let verdicts: VerifyResponse__Output;
+  try {
+    verdicts = await agents.verify({ candidates }, { timeoutMs, requestId: s.requestId, ...(s.signal ? { signal: s.signal } : {}) });
+  } catch (err) {
+    throw agentFailure('verification', err);
+  }
+  const now = new Date().toISOString();
+  const results = verdicts.results.map((r) => ({ statistic: toStatistic(r, now), verified: r.verified, reason: r.reason }));
+  const verified = results.filter((r) => r.verified).length;
+  return { results, verified_count: verified, failed_count: results.length - verified };
+}
+
 const candidateKey = (c: CandidateStatistic): string => `${c.source_url}\u0000${c.excerpt}\u0000${c.value}\u0000${c.unit}`;
 
 /**

@@ -38,7 +38,7 @@ const verdict: VerificationResult__Output = {
   verifier_id: 'spiffe://stats-agent.local/ns/stats-agent/sa/verification',
 };
 
-let mode: 'ok' | 'research-down' | 'synthesis-slow' = 'ok';
+let mode: 'ok' | 'research-down' | 'synthesis-slow' | 'verification-down' = 'ok';
 const agents: Agents = {
   async search() {
     if (mode === 'research-down') throw grpcError(status.UNAVAILABLE, 'connect ECONNREFUSED 10.1.2.3:8001');
@@ -48,8 +48,15 @@ const agents: Agents = {
     if (mode === 'synthesis-slow') throw grpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded');
     return { candidates: [candidate], sources: [] };
   },
-  async verify() {
-    return { results: [verdict] };
+  async verify(req) {
+    if (mode === 'verification-down') throw grpcError(status.UNAVAILABLE, 'connect ECONNREFUSED');
+    const results = (req.candidates ?? []).map((c) => ({
+      ...verdict,
+      candidate: { ...candidate, ...c, value: Number(c.value), relevance: 0 },
+      verified: c.excerpt === candidate.excerpt,
+      reason: c.excerpt === candidate.excerpt ? 'verified' : 'excerpt_not_found',
+    }));
+    return { results };
   },
 };
 
@@ -161,5 +168,47 @@ describe('POST /v1/orchestrate', { timeout: 20_000 }, () => {
     assert.equal(errorOf(ok.body).request_id, 'abc-123');
     const weird = await post('/v1/orchestrate', '{}', { 'content-type': 'application/json', 'x-request-id': 'a b' });
     assert.notEqual(errorOf(weird.body).request_id, 'a b');
+  });
+});
+
+describe('POST /v1/verify', { timeout: 20_000 }, () => {
+  const { relevance: _r, ...reference } = candidate;
+  const body = (candidates: unknown) => JSON.stringify({ candidates });
+
+  test('judges reference-shaped candidates and counts the verdicts', async () => {
+    mode = 'ok';
+    for (const path of ['/v1/verify', '/verify']) {
+      const r = await post(path, body([reference, { ...reference, excerpt: 'Not on the page.' }]));
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body['verified_count'], 1);
+      assert.equal(r.body['failed_count'], 1);
+      const results = r.body['results'] as Array<{ statistic: Record<string, unknown>; verified: boolean; reason: string }>;
+      assert.deepEqual(results.map((x) => [x.verified, x.reason]), [[true, 'verified'], [false, 'excerpt_not_found']]);
+      assert.equal(results[0]?.statistic['source_url'], candidate.source_url);
+      assert.equal((results[1]?.statistic['verification'] as Record<string, unknown>)['status'], 'failed');
+    }
+  });
+
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['no candidates field', {}, /^candidates: is required/],
+    ['an empty list', { candidates: [] }, /^candidates: must hold at least one candidate/],
+    ['a value of the wrong type', { candidates: [{ ...reference, value: '5' }] }, /^candidates\.0\.value: must be a number/],
+    ['a non-http URL', { candidates: [{ ...reference, source_url: 'file:///etc/passwd' }] }, /^candidates\.0\.source_url: must be an http\(s\) URL/],
+    ['a missing excerpt', { candidates: [{ ...reference, excerpt: undefined }] }, /^candidates\.0\.excerpt/],
+    ['an unknown field', { candidates: [{ ...reference, confidence: 1 }] }, /unknown field\(s\): confidence/],
+  ];
+  for (const [what, payload, message] of bad) {
+    test(`400 for ${what}, naming the field`, async () => {
+      const r = await post('/v1/verify', JSON.stringify(payload));
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.match(errorOf(r.body).message, message);
+    });
+  }
+
+  test('the verification agent down gives 503 naming it', async () => {
+    mode = 'verification-down';
+    const r = await post('/v1/verify', body([reference]));
+    assert.equal(r.status, 503);
+    assert.match(errorOf(r.body).message, /verification agent/);
   });
 });

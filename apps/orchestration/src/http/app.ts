@@ -3,8 +3,8 @@ import helmet from 'helmet';
 import { acceptRequestId, type Logger } from '@stats-agent/logging';
 import type { Histogram } from 'prom-client';
 import { HttpError } from '../errors.js';
-import { orchestrate, type Agents, type OrchestrateResult, type WorkflowSettings } from '../workflow.js';
-import { describeIssues, orchestrateBodySchema, orchestrateQuerySchema } from './schemas.js';
+import { orchestrate, verifyCandidates, type Agents, type OrchestrateResult, type WorkflowSettings } from '../workflow.js';
+import { describeIssues, orchestrateBodySchema, orchestrateQuerySchema, verifyBodySchema } from './schemas.js';
 
 export interface HttpAppDeps {
   agents: Agents;
@@ -44,8 +44,9 @@ function claims(result: OrchestrateResult): object {
 }
 
 /**
- * The public HTTP API: `POST /v1/orchestrate` (and `POST /orchestrate`, the reference
- * system's path). Builds the app without listening; tests call it directly.
+ * The public HTTP API: `POST /v1/orchestrate` and `POST /v1/verify` (and `/orchestrate`,
+ * `/verify`, the reference system's paths). Builds the app without listening; tests call it
+ * directly.
  */
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const app = express();
@@ -77,23 +78,35 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     next();
   };
 
-  const handler = async (req: Request, res: Response): Promise<void> => {
-    const locals = res.locals as Locals;
-    const query = orchestrateQuerySchema.safeParse(req.query);
-    if (!query.success) throw new HttpError(400, 'invalid_query', describeIssues(query.error));
-    const body = orchestrateBodySchema.safeParse(req.body);
-    if (!body.success) throw new HttpError(400, 'invalid_request', describeIssues(body.error));
-    if (inFlight >= deps.maxConcurrent) throw new HttpError(503, 'busy', 'too many searches in progress; retry shortly');
+  /**
+   * Runs `work` in one of `maxConcurrent` slots (503 at once when none is free, never a queue),
+   * with a signal that aborts when the client goes away.
+   */
+  const inSlot = async (res: Response, work: (signal: AbortSignal) => Promise<void>): Promise<void> => {
+    if (inFlight >= deps.maxConcurrent) throw new HttpError(503, 'busy', 'too many requests in progress; retry shortly');
     inFlight++;
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort(new Error('client went away'));
     });
     try {
+      await work(controller.signal);
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const handler = async (req: Request, res: Response): Promise<void> => {
+    const locals = res.locals as Locals;
+    const query = orchestrateQuerySchema.safeParse(req.query);
+    if (!query.success) throw new HttpError(400, 'invalid_query', describeIssues(query.error));
+    const body = orchestrateBodySchema.safeParse(req.body);
+    if (!body.success) throw new HttpError(400, 'invalid_request', describeIssues(body.error));
+    await inSlot(res, async (signal) => {
       const result = await orchestrate(body.data, deps.agents, {
         ...deps.settings,
         requestId: locals.requestId,
-        signal: controller.signal,
+        signal,
         deadline: Date.now() + deps.settings.requestTimeoutMs,
       });
       locals.logger.info(
@@ -102,9 +115,25 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       );
       const { failed: _failed, rounds: _rounds, ...publicResult } = result;
       res.status(200).json(query.data.format === 'claims' ? claims(result) : publicResult);
-    } finally {
-      inFlight--;
-    }
+    });
+  };
+
+  const verifyHandler = async (req: Request, res: Response): Promise<void> => {
+    const locals = res.locals as Locals;
+    if (Object.keys(req.query).length > 0) throw new HttpError(400, 'invalid_query', 'this endpoint takes no query parameters');
+    const body = verifyBodySchema.safeParse(req.body);
+    if (!body.success) throw new HttpError(400, 'invalid_request', describeIssues(body.error));
+    await inSlot(res, async (signal) => {
+      const candidates = body.data.candidates.map((c) => ({ ...c, relevance: 0 }));
+      const result = await verifyCandidates(candidates, deps.agents, {
+        timeouts: deps.settings.timeouts,
+        requestId: locals.requestId,
+        signal,
+        deadline: Date.now() + deps.settings.requestTimeoutMs,
+      });
+      locals.logger.info({ candidates: result.results.length, verified: result.verified_count }, 'verification done');
+      res.status(200).json(result);
+    });
   };
 
   const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
@@ -112,6 +141,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   };
   const json = express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' });
   for (const path of ['/v1/orchestrate', '/orchestrate']) app.post(path, requireJson, json, wrap(handler));
+  for (const path of ['/v1/verify', '/verify']) app.post(path, requireJson, json, wrap(verifyHandler));
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new HttpError(404, 'not_found', 'no such endpoint')));
 

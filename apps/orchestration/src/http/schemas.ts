@@ -19,6 +19,31 @@ export const orchestrateBodySchema = z.strictObject(
   { error: (i) => (i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : 'body must be a JSON object') },
 );
 
+const candidateSchema = z.strictObject(
+  {
+    name: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(500),
+    value: z.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be a finite number'),
+    unit: z.string({ error: 'must be a string' }).max(64).default(''),
+    source: z.string({ error: 'must be a string' }).max(500).default(''),
+    source_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048),
+    excerpt: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(5000),
+    period: z.string({ error: 'must be a string' }).max(64).default(''),
+  },
+  { error: (i) => (i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : 'must be an object') },
+);
+
+export const verifyBodySchema = z.strictObject(
+  {
+    candidates: z
+      .array(candidateSchema, { error: (i) => (i.input === undefined ? 'is required' : 'must be an array') })
+      .min(1, 'must hold at least one candidate')
+      .max(200, 'must hold at most 200 candidates'),
+  },
+  { error: (i) => (i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : 'body must be a JSON object') },
+);
+
+export type VerifyBody = z.output<typeof verifyBodySchema>;
+
 export const orchestrateQuerySchema = z.strictObject({
   format: z.enum(['json', 'claims']).default('json'),
 });
