@@ -44,14 +44,13 @@ export interface SearchParams {
   reputable_only?: boolean;
 }
 
-/** Calls `POST /v1/orchestrate`; rejects with ApiError carrying the server's error code. */
-export async function search(baseUrl: string, params: SearchParams, timeoutMs: number): Promise<{ raw: unknown; parsed: OrchestrateResponse }> {
+async function postJson(baseUrl: string, path: string, payload: unknown, timeoutMs: number): Promise<{ status: number; body: unknown }> {
   let res: Response;
   try {
-    res = await fetch(new URL('/v1/orchestrate', baseUrl), {
+    res = await fetch(new URL(path, baseUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(params),
+      body: JSON.stringify(payload),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
@@ -63,7 +62,29 @@ export async function search(baseUrl: string, params: SearchParams, timeoutMs: n
     const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
     throw new ApiError(res.status, e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`);
   }
+  return { status: res.status, body };
+}
+
+/** Calls `POST /v1/orchestrate`; rejects with ApiError carrying the server's error code. */
+export async function search(baseUrl: string, params: SearchParams, timeoutMs: number): Promise<{ raw: unknown; parsed: OrchestrateResponse }> {
+  const { status, body } = await postJson(baseUrl, '/v1/orchestrate', params, timeoutMs);
   const parsed = orchestrateResponseSchema.safeParse(body);
-  if (!parsed.success) throw new ApiError(res.status, 'bad_response', 'the orchestrator answered with an unexpected shape');
+  if (!parsed.success) throw new ApiError(status, 'bad_response', 'the orchestrator answered with an unexpected shape');
+  return { raw: body, parsed: parsed.data };
+}
+
+export const verifyResponseSchema = z.object({
+  results: z.array(z.object({ statistic: statisticSchema, verified: z.boolean(), reason: z.string() })),
+  verified_count: z.number(),
+  failed_count: z.number(),
+});
+
+export type VerifyResponse = z.output<typeof verifyResponseSchema>;
+
+/** Calls `POST /v1/verify` with the candidates as given (the server validates them). */
+export async function verify(baseUrl: string, candidates: unknown[], timeoutMs: number): Promise<{ raw: unknown; parsed: VerifyResponse }> {
+  const { status, body } = await postJson(baseUrl, '/v1/verify', { candidates }, timeoutMs);
+  const parsed = verifyResponseSchema.safeParse(body);
+  if (!parsed.success) throw new ApiError(status, 'bad_response', 'the orchestrator answered with an unexpected shape');
   return { raw: body, parsed: parsed.data };
 }

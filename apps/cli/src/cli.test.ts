@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -40,9 +43,17 @@ before(async () => {
     let data = '';
     req.on('data', (c: Buffer) => (data += c.toString()));
     req.on('end', () => {
-      const body = JSON.parse(data) as { topic: string };
+      const body = JSON.parse(data) as { topic: string; candidates?: Array<{ excerpt: string }> };
       bodies.push(body);
-      if (body.topic === 'down') {
+      if (req.url === '/v1/verify') {
+        const results = (body.candidates ?? []).map((c) => ({
+          statistic: { ...result.statistics[0], ...c },
+          verified: c.excerpt === result.statistics[0]?.excerpt,
+          reason: c.excerpt === result.statistics[0]?.excerpt ? 'verified' : 'excerpt_not_found',
+        }));
+        const verified = results.filter((r) => r.verified).length;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results, verified_count: verified, failed_count: results.length - verified }));
+      } else if (body.topic === 'down') {
         res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'agent_unavailable', message: 'the research agent is unavailable', request_id: 'r' } }));
       } else {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
@@ -101,6 +112,48 @@ describe('stats-agent search', { timeout: 30_000 }, () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /must be a positive integer/);
     assert.equal((await run(['search', 'x', '--url', url, '--output', 'xml'])).code === 0, false);
+    assert.equal(bodies.length, n);
+  });
+});
+
+describe('stats-agent verify', { timeout: 30_000 }, () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cli-verify-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+  const candidate = { name: 'Solar share', value: 5.5, unit: '%', source: 'Energy Office', source_url: 'http://127.0.0.1:1/energy/solar.html', excerpt: 'Solar panels generated 5.5% of electricity in 2023.' };
+
+  test('sends the file\'s candidates and prints a verdict per candidate; exit 3 when one failed', async () => {
+    const file = join(dir, 'c.json');
+    await writeFile(file, JSON.stringify({ candidates: [candidate, { ...candidate, excerpt: 'Made up.' }] }));
+    const r = await run(['verify', file, '--url', url]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /verified/);
+    assert.match(r.stdout, /excerpt_not_found/);
+    assert.match(r.stdout, /1 verified, 1 failed/);
+    assert.deepEqual((bodies.at(-1) as { candidates: unknown[] }).candidates.length, 2);
+  });
+
+  test('a bare array works and all verified exits 0', async () => {
+    const file = join(dir, 'a.json');
+    await writeFile(file, JSON.stringify([candidate]));
+    const r = await run(['verify', file, '--url', url, '--output', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { verified_count: number }).verified_count, 1);
+  });
+
+  test('a missing file, bad JSON or a wrong shape is a clear error and no call', async () => {
+    const n = bodies.length;
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, '{"candidates": [');
+    const shape = join(dir, 'shape.json');
+    await writeFile(shape, '{"items": []}');
+    for (const [file, message] of [[join(dir, 'none.json'), /no such file/], [bad, /not valid JSON/], [shape, /expected an array of candidates/]] as const) {
+      const r = await run(['verify', file, '--url', url]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, message);
+    }
     assert.equal(bodies.length, n);
   });
 });

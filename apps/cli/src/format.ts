@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { OrchestrateResponse } from './api.js';
+import type { OrchestrateResponse, VerifyResponse } from './api.js';
 
 const trim = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
@@ -30,4 +30,21 @@ export function formatTable(res: OrchestrateResponse, width = process.stdout.col
     `${res.verified_count} verified of ${res.total_candidates} candidates (${res.failed_count} failed verification)` +
     (res.partial ? ` — partial: target was ${res.target_count}` : '');
   return res.statistics.length ? `${table.toString()}\n${summary}\n` : `No verified statistics for "${res.topic}".\n${summary}\n`;
+}
+
+/** One row per candidate: verdict, reason, what was claimed and where. */
+export function formatVerdicts(res: VerifyResponse, width = process.stdout.columns || 120): string {
+  const total = Math.max(90, Math.min(width, 160));
+  const table = new Table({
+    head: ['#', 'Verdict', 'Reason', 'Statistic', 'Value', 'Source URL'],
+    colWidths: [4, 10, 22, 28, 18, total - 4 - 10 - 22 - 28 - 18 - 7],
+    wordWrap: true,
+    wrapOnWordBoundary: false,
+    style: { head: [], border: [] },
+  });
+  res.results.forEach((r, i) => {
+    const s = r.statistic;
+    table.push([String(i + 1), r.verified ? 'verified' : 'failed', r.reason, trim(s.name, 80), formatValue(s.value, s.unit), s.source_url]);
+  });
+  return `${table.toString()}\n${res.verified_count} verified, ${res.failed_count} failed\n`;
 }

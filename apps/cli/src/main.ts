@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { launchTeam, type Team } from '@stats-agent/launcher';
-import { ApiError, search, type SearchParams } from './api.js';
-import { formatTable } from './format.js';
+import { readFile, stat } from 'node:fs/promises';
+import { ApiError, search, verify, type SearchParams } from './api.js';
+import { formatTable, formatVerdicts } from './format.js';
 
 const DEFAULT_URL = process.env['STATS_AGENT_URL'] ?? 'http://127.0.0.1:8000';
 
@@ -66,6 +67,39 @@ program
       o.timeout,
     ).catch(fail);
     process.exit(code);
+  });
+
+const MAX_CANDIDATE_FILE_BYTES = 5 * 1024 * 1024;
+
+/** Reads a JSON file of candidates: an array, or `{ "candidates": [...] }`. */
+async function readCandidates(file: string): Promise<unknown[]> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new Error(`${file}: no such file`);
+  if (info.size > MAX_CANDIDATE_FILE_BYTES) throw new Error(`${file}: larger than ${MAX_CANDIDATE_FILE_BYTES} bytes`);
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const list = Array.isArray(data) ? data : (data as { candidates?: unknown } | null)?.candidates;
+  if (!Array.isArray(list)) throw new Error(`${file}: expected an array of candidates or {"candidates": [...]}`);
+  return list;
+}
+
+program
+  .command('verify')
+  .description('check candidate statistics against their sources (the verification agent fetches each page itself)')
+  .argument('<candidates.json>', 'an array of {name, value, unit, source, source_url, excerpt}, or {"candidates": [...]}')
+  .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+  .option('--url <url>', 'orchestrator base URL (env STATS_AGENT_URL)', DEFAULT_URL)
+  .option('--timeout <ms>', 'give up after this many milliseconds', positiveInt, 120_000)
+  .action(async (file: string, o: { output: string; url: string; timeout: number }) => {
+    const candidates = await readCandidates(file).catch(fail);
+    process.stderr.write(`verifying ${candidates.length} candidate(s) at ${o.url} …\n`);
+    const { raw, parsed } = await verify(o.url, candidates, o.timeout).catch(fail);
+    process.stdout.write(o.output === 'json' ? `${JSON.stringify(raw, null, 2)}\n` : formatVerdicts(parsed));
+    process.exit(parsed.failed_count === 0 ? 0 : 3);
   });
 
 program

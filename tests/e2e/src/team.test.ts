@@ -43,6 +43,30 @@ describe('the launched team', { timeout: 240_000 }, () => {
     assert.equal(r.body['verified_count'], stats.length);
   });
 
+  test('POST /v1/verify re-checks candidates in their sources: a tampered value or excerpt fails', async () => {
+    const found = await orchestrate(team, { topic: 'urban population growth', min_verified_stats: 1 });
+    const stat = (found.body['statistics'] as Array<Record<string, unknown>>)[0];
+    assert.ok(stat, 'a statistic to re-check');
+    const candidate = { name: stat['name'], value: stat['value'], unit: stat['unit'], source: stat['source'], source_url: stat['source_url'], excerpt: stat['excerpt'] };
+    const res = await fetch(`${team.orchestratorUrl}/v1/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        candidates: [
+          candidate,
+          { ...candidate, value: Number(candidate.value) * 3 + 1 },
+          { ...candidate, excerpt: 'A sentence that is on no page at all, 42%.' },
+          { ...candidate, source_url: `${team.corpusUrl}/no/such/page.html` },
+        ],
+      }),
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { results: Array<{ verified: boolean; reason: string }>; verified_count: number; failed_count: number };
+    assert.deepEqual(body.results.map((r) => r.reason), ['verified', 'value_mismatch', 'excerpt_not_found', 'source_unreachable']);
+    assert.equal(body.verified_count, 1);
+    assert.equal(body.failed_count, 3);
+  });
+
   test('a request id travels from the HTTP edge to every agent', async () => {
     const res = await fetch(`${team.orchestratorUrl}/v1/orchestrate`, {
       method: 'POST',
