@@ -27,6 +27,19 @@ export function logLines(team: Team, name: string): LogLine[] {
   });
 }
 
+/**
+ * Waits until `name` has logged a line matching `match`: a child's stdout reaches its log file
+ * through a pipe, a moment after the effect the test observed.
+ */
+export async function waitForLog(team: Team, name: string, match: (l: LogLine) => boolean, timeoutMs = 5000): Promise<LogLine | undefined> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found = logLines(team, name).find(match);
+    if (found || Date.now() > until) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function orchestrate(team: Team, body: unknown): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
   const started = Date.now();
   const res = await fetch(`${team.orchestratorUrl}/v1/orchestrate`, {

@@ -10,7 +10,7 @@ import { callUnary, createAgentClient, isGrpcCallError } from '@stats-agent/rpc'
 import { serviceSpiffeId } from '@stats-agent/runtime';
 import { authorizeId, createX509Source, type X509Source } from '@stats-agent/spiffe';
 import { TestCa } from '@stats-agent/spiffe/testing';
-import { logLines, orchestrate } from './helpers.js';
+import { orchestrate, waitForLog } from './helpers.js';
 
 let team: Team;
 
@@ -75,10 +75,8 @@ describe('the launched team', { timeout: 240_000 }, () => {
     });
     assert.equal(res.status, 200);
     for (const svc of ['research', 'synthesis', 'verification']) {
-      assert.ok(
-        logLines(team, svc).some((l) => l['request_id'] === 'e2e-trace-42' && l.service === svc),
-        `${svc} logged the request id`,
-      );
+      const line = await waitForLog(team, svc, (l) => l['request_id'] === 'e2e-trace-42' && l.service === svc);
+      assert.ok(line, `${svc} logged the request id`);
     }
   });
 
@@ -133,7 +131,7 @@ describe('the launched team', { timeout: 240_000 }, () => {
         callUnary(client.Verify, client, { candidates: [candidate] }, { timeoutMs: 3000, requestId: 'wrong-id-1' }),
         (err) => grpcCode(err) === 'PERMISSION_DENIED',
       );
-      const refusal = logLines(team, 'verification').find((l) => l.msg === 'call refused by SPIFFE authorization' && l['request_id'] === 'wrong-id-1');
+      const refusal = await waitForLog(team, 'verification', (l) => l.msg === 'call refused by SPIFFE authorization' && l['request_id'] === 'wrong-id-1');
       assert.ok(refusal, 'verification logged the refusal');
       assert.equal(refusal['caller'], serviceSpiffeId('research'));
       assert.equal(refusal['method'], '/stats.verification.v1.VerificationService/Verify');
