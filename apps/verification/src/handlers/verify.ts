@@ -4,7 +4,7 @@ import { mapWithConcurrency } from '@stats-agent/runtime';
 import { fetchFailureReason, type PageFetcher } from '@stats-agent/safe-fetch';
 import { pageText } from '@stats-agent/text';
 import { z } from 'zod';
-import { judge, snapshot, type PageSnapshot } from '../verify.js';
+import { judge, snapshot, type PageSnapshot } from '@stats-agent/verifier';
 
 const candidateSchema = z.object({
   name: z.string().max(500),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { judge, snapshot } from './verify.js';
+import { judge, snapshot } from './judge.js';
 
 const VERIFIER = 'spiffe://stats-agent.local/ns/stats-agent/sa/verification';
 const page = snapshot(

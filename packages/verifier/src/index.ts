@@ -1,0 +1,1 @@
+export { judge, snapshot, printedTolerance, type PageSnapshot, type Reason } from './judge.js';
