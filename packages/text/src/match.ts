@@ -1,3 +1,4 @@
+import { decodeHTML } from 'entities';
 /** Characters dropped by normalization: soft hyphen and zero-width characters. */
 function isRemoved(c: number): boolean {
   return c === 0xad || (c >= 0x200b && c <= 0x200d) || c === 0x2060 || c === 0xfeff || c === 0x180e;
@@ -87,7 +88,9 @@ export function normalizeForMatch(s: string): { text: string; map: number[] } {
  * excerpt is blank (after normalization) or not found. Linear time in the page length.
  */
 export function locateExcerpt(pageText: string, excerpt: string): { start: number; end: number; exact: boolean } | undefined {
-  const needle = normalize(excerpt).text.trim();
+  // A quoted excerpt may carry the page's HTML entities ("AT&amp;T", "&nbsp;"); page text has
+  // them decoded already. (A page that prints an entity literally is found by the exact step.)
+  const needle = normalize(decodeHTML(excerpt)).text.trim();
   if (needle === '') return undefined;
   const exact = pageText.indexOf(excerpt);
   if (exact >= 0) return { start: exact, end: exact + excerpt.length, exact: true };

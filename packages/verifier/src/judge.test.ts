@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { judge, snapshot } from './judge.js';
+import { judge, precisionOf, snapshot } from './judge.js';
 
 const VERIFIER = 'spiffe://stats-agent.local/ns/stats-agent/sa/verification';
 const page = snapshot(
@@ -49,19 +49,31 @@ test('an excerpt that states no number cannot verify a value', { timeout: 5000 }
   assert.equal(r.reason, 'value_not_in_excerpt');
 });
 
-test('values equal within the rounding of the printed precision match, others do not', { timeout: 5000 }, () => {
-  const p = snapshot('Capacity reached 1.2 million homes and 12,400 jobs, or 12.4% of the total.', new Date());
-  const excerpt = 'Capacity reached 1.2 million homes and 12,400 jobs, or 12.4% of the total.';
+test('a value is the printed number, or that number rounded to the claim\'s precision — never more precise', { timeout: 5000 }, () => {
+  const excerpt = 'Capacity reached 1.2 million homes, 1,234,567 people and 12,400 jobs, or 12.4% of the total.';
+  const p = snapshot(excerpt, new Date());
   const verdict = (value: number, unit: string) => judge({ ...base, excerpt, value, unit }, p, VERIFIER).reason;
-  assert.equal(verdict(1_200_000, 'homes'), 'verified');
-  assert.equal(verdict(1_230_000, 'homes'), 'verified', '1.23 million rounds to the printed 1.2 million');
-  assert.equal(verdict(1_260_000, 'homes'), 'value_mismatch');
+  assert.equal(verdict(1_200_000, 'homes'), 'verified', 'the scale word applied');
+  assert.equal(verdict(1_250_000, 'homes'), 'value_mismatch', 'more precise than the printed 1.2 million');
+  assert.equal(verdict(1_000_000, 'homes'), 'verified', '1 million is 1.2 million rounded to its own precision');
+  assert.equal(verdict(1_200_000, 'people'), 'verified', 'a rounding of 1,234,567');
+  assert.equal(verdict(1_300_000, 'people'), 'value_mismatch');
   assert.equal(verdict(12_400, 'jobs'), 'verified');
   assert.equal(verdict(12_401, 'jobs'), 'value_mismatch');
   assert.equal(verdict(12_400, 'homes'), 'unit_mismatch');
-  assert.equal(verdict(12.44, '%'), 'verified');
-  assert.equal(verdict(12.46, '%'), 'value_mismatch');
+  assert.equal(verdict(12.4, '%'), 'verified');
+  assert.equal(verdict(12, '%'), 'verified', '12% rounds the printed 12.4%');
+  assert.equal(verdict(12.44, '%'), 'value_mismatch', 'more precise than the page');
+  assert.equal(verdict(12.5, '%'), 'value_mismatch');
   assert.equal(verdict(1.2, ''), 'value_mismatch', 'the scale word is part of the value');
+});
+
+test('precision of a claimed number', { timeout: 5000 }, () => {
+  assert.equal(precisionOf(3.3), 0.05);
+  assert.equal(precisionOf(1_230_000), 5000);
+  assert.equal(precisionOf(3), 0.5);
+  assert.equal(precisionOf(0), 0.5);
+  assert.equal(precisionOf(-40), 5);
 });
 
 test('the right number with the wrong unit is not verified', { timeout: 5000 }, () => {

@@ -19,29 +19,33 @@ export function snapshot(text: string, fetchedAt: Date): PageSnapshot {
   return { ok: true, text, sha256: createHash('sha256').update(text, 'utf8').digest('hex'), fetchedAt };
 }
 
-const FIRST_NUMBER = /(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?/;
-
-/**
- * Half a unit of the last digit printed, at the printed scale: "12.4%" → 0.05, "1.2 million"
- * → 50,000, "12,400" → 0.5. A claimed value within it of the printed one is that number.
- */
-export function printedTolerance(q: Quantity): number {
-  const m = FIRST_NUMBER.exec(q.raw.replace(/[^\d.,]+/g, ' ').trim());
-  const token = m?.[0] ?? '';
-  const decimals = m?.[1]?.length ?? 0;
-  const printed = Number.parseFloat(token.replace(/,/g, ''));
-  const scale = Number.isFinite(printed) && printed !== 0 ? Math.abs(q.value / printed) : 1;
-  return 0.5 * 10 ** -decimals * scale;
-}
-
-function sameValue(q: Quantity, claimed: number): boolean {
-  if (q.value === claimed) return true;
-  // Relative epsilon for float noise, then the rounding of what is printed.
-  return Math.abs(q.value - claimed) <= Math.max(1e-9 * Math.abs(q.value), printedTolerance(q) * (1 + 1e-9));
-}
-
 function sameUnit(claimed: string, found: string): boolean {
   return claimed.trim().toLowerCase() === found.trim().toLowerCase();
+}
+
+/**
+ * Half a unit of the last significant digit of `n` as written in the shortest decimal form:
+ * 3.3 → 0.05, 1230000 → 5000, 1200000 → 50000, 3 → 0.5.
+ */
+export function precisionOf(n: number): number {
+  const text = Math.abs(n).toString();
+  if (/e/i.test(text)) return Math.abs(n) * 1e-15;
+  const [int = '', frac = ''] = text.split('.');
+  if (frac.length > 0) return 0.5 * 10 ** -frac.length;
+  const zeros = int.length - int.replace(/0+$/, '').length;
+  return 0.5 * 10 ** Math.min(zeros, int.length - 1);
+}
+
+/**
+ * The claimed value is the printed number when equal (scale words applied: "1.2 million" =
+ * 1,200,000), or when it is that number rounded to the claim's own precision ("12%" for a
+ * printed "12.4%", 1,200,000 for "1,234,567"). A claim more precise than the page (3.3 for a
+ * printed "3%", 1,230,000 for "1.2 million") is not what the page says.
+ */
+function sameValue(q: Quantity, claimed: number): boolean {
+  const diff = Math.abs(q.value - claimed);
+  if (diff <= 1e-9 * Math.max(Math.abs(q.value), Math.abs(claimed))) return true;
+  return diff <= precisionOf(claimed) * (1 + 1e-9);
 }
 
 /**
