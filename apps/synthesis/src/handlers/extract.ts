@@ -4,7 +4,7 @@ import { mapWithConcurrency } from '@stats-agent/runtime';
 import { fetchFailureReason, type PageFetcher } from '@stats-agent/safe-fetch';
 import { pageText } from '@stats-agent/text';
 import { z } from 'zod';
-import { extractCandidates } from '../extract.js';
+import { extractCandidates } from '@stats-agent/extractor';
 
 const sourceSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),

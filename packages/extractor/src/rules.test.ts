@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { htmlToText } from '@stats-agent/text';
-import { extractCandidates, termOverlap, topicTerms } from './extract.js';
+import { extractCandidates, termOverlap, topicTerms } from './rules.js';
 
 const html = `<!doctype html><html><head><title>Wind power in 2023 | Energy Office</title></head><body>
 <nav><a href="/">Home</a> 99 links</nav>

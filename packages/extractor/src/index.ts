@@ -1,0 +1,1 @@
+export { extractCandidates, termOverlap, topicTerms, type ExtractOptions } from './rules.js';
