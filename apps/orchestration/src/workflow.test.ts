@@ -84,3 +84,16 @@ test('a request out of time fails with 504 before calling', { timeout: 5000 }, a
     (err: { status?: number }) => err.status === 504,
   );
 });
+
+test('a large round is verified in batches the verification contract accepts', { timeout: 5000 }, async () => {
+  const { agents, calls } = fakeAgents(10, 50, 1);
+  const r = await orchestrate({ topic: 't', min_verified_stats: 100, max_candidates: 450, reputable_only: false }, agents, {
+    ...settings,
+    sourcesPerRound: 10,
+    maxRounds: 1,
+    deadline: Date.now() + 60_000,
+  });
+  assert.equal(r.total_candidates, 450);
+  assert.deepEqual(calls.verifiedBatchSizes.sort((a, b) => a - b), [50, 200, 200]);
+  assert.equal(r.verified_count, 450);
+});

@@ -10,6 +10,7 @@ import type {
   VerifyResponse__Output,
 } from '@stats-agent/proto';
 import type { CallSettings } from '@stats-agent/rpc';
+import { mapWithConcurrency } from '@stats-agent/runtime';
 import { agentFailure, HttpError, type AgentName } from './errors.js';
 
 /** The three agents as the workflow sees them (gRPC clients in production, fakes in tests). */
@@ -119,6 +120,9 @@ export async function verifyCandidates(candidates: CandidateStatistic[], agents:
   return { results, verified_count: verified, failed_count: results.length - verified };
 }
 
+/** Most candidates in one Verify call (stats.verification.v1 VerifyRequest allows 200). */
+export const VERIFY_BATCH = 200;
+
 const candidateKey = (c: CandidateStatistic): string => `${c.source_url}\u0000${c.excerpt}\u0000${c.value}\u0000${c.unit}`;
 
 /**
@@ -165,9 +169,11 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
     });
     const batch = fresh.slice(0, input.max_candidates - judged);
     if (batch.length > 0) {
-      const verdicts = await call('verification', (cs) => agents.verify({ candidates: batch }, cs));
+      // The verification contract takes at most VERIFY_BATCH candidates per call.
+      const chunks = Array.from({ length: Math.ceil(batch.length / VERIFY_BATCH) }, (_, i) => batch.slice(i * VERIFY_BATCH, (i + 1) * VERIFY_BATCH));
+      const verdicts = await mapWithConcurrency(chunks, 2, (candidates) => call('verification', (cs) => agents.verify({ candidates }, cs)));
       const now = new Date().toISOString();
-      for (const r of verdicts.results) (r.verified ? verified : failed).push(toStatistic(r, now));
+      for (const r of verdicts.flatMap((v) => v.results)) (r.verified ? verified : failed).push(toStatistic(r, now));
       judged += batch.length;
     }
     if (found.total > 0 && offset >= found.total) break;
