@@ -16,6 +16,9 @@ function fakeAgents(pages: number, perPage: number, verifyEvery: number) {
         domain: '127.0.0.1',
         position: offset + i + 1,
         score: 1,
+        reputation_tier: 'other',
+        publisher: '',
+        publisher_domain: '',
       }));
       return { sources, total: pages, provider: 'local' };
     },

@@ -9,6 +9,8 @@ const schema = agentSchema('research').extend({
     .refine((p) => p === 'local', 'only `local` is available in this version (serper and serpapi come with the search-provider issue)'),
   LOCAL_CORPUS_DIR: z.string().min(1).default(sampleCorpusDir()),
   LOCAL_CORPUS_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://127.0.0.1:8010'),
+  /** JSON tiers merged into the built-in ones (see reputation.ts). */
+  REPUTATION_TIERS_FILE: z.string().min(1).optional(),
   SEARCH_DEFAULT_LIMIT: z.coerce.number().int().min(1).max(50).default(10),
 });
 

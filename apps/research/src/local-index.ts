@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { documentUrl, listDocuments } from '@stats-agent/corpus';
 import { pageText, splitSentences } from '@stats-agent/text';
 import MiniSearch from 'minisearch';
+import { z } from 'zod';
+import { OTHER_TIER, Reputation } from './reputation.js';
 
 export interface SearchHit {
   url: string;
@@ -9,6 +12,9 @@ export interface SearchHit {
   snippet: string;
   domain: string;
   score: number;
+  reputation_tier: string;
+  publisher: string;
+  publisher_domain: string;
 }
 
 interface IndexedDoc {
@@ -16,6 +22,28 @@ interface IndexedDoc {
   path: string;
   title: string;
   text: string;
+  publisher: string;
+  publisherDomain: string;
+}
+
+const manifestSchema = z.array(
+  z.object({ path: z.string().min(1), publisher: z.string().max(200).optional(), domain: z.string().max(253).optional() }),
+);
+
+/**
+ * An optional `index.json` in the corpus folder names each page's publisher and its domain
+ * (pages are served on loopback on the publisher's behalf); reputation is judged on that domain.
+ */
+async function readManifest(dir: string): Promise<Map<string, { publisher: string; domain: string }>> {
+  let raw: string;
+  try {
+    raw = await readFile(join(dir, 'index.json'), 'utf8');
+  } catch {
+    return new Map();
+  }
+  const parsed = manifestSchema.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new Error(`research: ${join(dir, 'index.json')} is not a corpus manifest: ${parsed.error.issues[0]?.message}`);
+  return new Map(parsed.data.map((e) => [e.path, { publisher: e.publisher ?? '', domain: (e.domain ?? '').toLowerCase() }]));
 }
 
 const STOP_WORDS = new Set(
@@ -36,14 +64,16 @@ export class LocalIndex {
     private readonly search_: MiniSearch<IndexedDoc>,
     private readonly docs: Map<number, IndexedDoc>,
     private readonly baseUrl: string,
+    private readonly reputation: Reputation,
   ) {}
 
   get size(): number {
     return this.docs.size;
   }
 
-  static async build(dir: string, baseUrl: string): Promise<LocalIndex> {
+  static async build(dir: string, baseUrl: string, reputation: Reputation = new Reputation()): Promise<LocalIndex> {
     const listed = await listDocuments(dir);
+    const manifest = await readManifest(dir);
     const docs = new Map<number, IndexedDoc>();
     const ms = new MiniSearch<IndexedDoc>({
       fields: ['title', 'text'],
@@ -55,31 +85,43 @@ export class LocalIndex {
     for (const [i, d] of listed.entries()) {
       const body = await readFile(d.absolutePath, 'utf8');
       const page = pageText(body, d.contentType);
-      const doc = { id: i, path: d.path, title: page.title || d.title, text: page.text };
+      const m = manifest.get(d.path);
+      const doc = { id: i, path: d.path, title: page.title || d.title, text: page.text, publisher: m?.publisher ?? '', publisherDomain: m?.domain ?? '' };
       docs.set(i, doc);
       batch.push(doc);
     }
     ms.addAll(batch);
-    return new LocalIndex(ms, docs, baseUrl);
+    return new LocalIndex(ms, docs, baseUrl, reputation);
   }
 
-  /** Ranked hits for `topic`; `offset`/`limit` page through the same ranking. */
-  query(topic: string, offset: number, limit: number): { hits: SearchHit[]; total: number } {
-    const results = this.search_.search(topic);
-    const domain = new URL(this.baseUrl).hostname;
+  /**
+   * Hits for `topic` ranked by relevance × reputation weight; `reputableOnly` drops the "other"
+   * tier; `offset`/`limit` page through the same ranking.
+   */
+  query(topic: string, offset: number, limit: number, reputableOnly = false): { hits: SearchHit[]; total: number } {
+    const host = new URL(this.baseUrl).hostname;
+    const ranked = this.search_
+      .search(topic)
+      .map((r) => {
+        const doc = this.docs.get(r['id'] as number);
+        if (!doc) throw new Error(`research: index out of sync for document ${String(r['id'])}`);
+        const tier = this.reputation.tierOf(doc.publisherDomain || host);
+        return { doc, tier, score: r.score * tier.weight };
+      })
+      .filter((r) => !reputableOnly || r.tier.name !== OTHER_TIER)
+      .sort((a, b) => b.score - a.score || a.doc.path.localeCompare(b.doc.path));
     const terms = topic.toLowerCase().split(/\W+/).filter((t) => processTerm(t) !== null);
-    const hits = results.slice(offset, offset + limit).map((r) => {
-      const doc = this.docs.get(r['id'] as number);
-      if (!doc) throw new Error(`research: index out of sync for document ${String(r['id'])}`);
-      return {
-        url: documentUrl(this.baseUrl, doc.path),
-        title: doc.title,
-        snippet: bestSnippet(doc.text, terms),
-        domain,
-        score: Math.round(r.score * 1000) / 1000,
-      };
-    });
-    return { hits, total: results.length };
+    const hits = ranked.slice(offset, offset + limit).map(({ doc, tier, score }) => ({
+      url: documentUrl(this.baseUrl, doc.path),
+      title: doc.title,
+      snippet: bestSnippet(doc.text, terms),
+      domain: host,
+      score: Math.round(score * 1000) / 1000,
+      reputation_tier: tier.name,
+      publisher: doc.publisher,
+      publisher_domain: doc.publisherDomain,
+    }));
+    return { hits, total: ranked.length };
   }
 }
 

@@ -6,6 +6,7 @@ import { installShutdown, orchestratorIdOf, runMain } from '@stats-agent/runtime
 import { researchPolicy } from './authz.js';
 import { loadConfig } from './config.js';
 import { LocalIndex } from './local-index.js';
+import { DEFAULT_TIERS, Reputation, loadTiers } from './reputation.js';
 import { RESEARCH_SERVICE, registerResearch } from './server.js';
 
 runMain('research', async () => {
@@ -13,7 +14,8 @@ runMain('research', async () => {
   const logger = createLogger({ service: 'research', level: config.LOG_LEVEL });
   const metrics = createMetrics('research');
   const started = Date.now();
-  const index = await LocalIndex.build(config.LOCAL_CORPUS_DIR, config.LOCAL_CORPUS_BASE_URL);
+  const tiers = config.REPUTATION_TIERS_FILE ? await loadTiers(config.REPUTATION_TIERS_FILE) : DEFAULT_TIERS;
+  const index = await LocalIndex.build(config.LOCAL_CORPUS_DIR, config.LOCAL_CORPUS_BASE_URL, new Reputation(tiers));
   logger.info({ documents: index.size, ms: Date.now() - started, base_url: config.LOCAL_CORPUS_BASE_URL }, 'local corpus indexed');
   const agent = await startAgent({
     services: [RESEARCH_SERVICE],

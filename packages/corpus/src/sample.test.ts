@@ -61,7 +61,8 @@ async function pages(): Promise<{ path: string; text: string }[]> {
 describe('sample corpus', { timeout: 20_000 }, () => {
   it('has a manifest that matches the files exactly', { timeout: 10_000 }, async () => {
     const entries = await manifest();
-    const onDisk = (await allFiles(dir, '')).filter((p) => p !== 'index.json').sort();
+    // Top-level JSON files are metadata (manifest, reputation tiers, labels), not pages.
+    const onDisk = (await allFiles(dir, '')).filter((p) => !/^[a-z-]+\.json$/.test(p)).sort();
     const listed = entries.map((e) => e.path).sort();
     assert.deepEqual(listed, onDisk);
     assert.equal(new Set(listed).size, listed.length, 'no duplicate paths');
@@ -78,6 +79,12 @@ describe('sample corpus', { timeout: 20_000 }, () => {
       assert.match(entry.domain, /^[a-z0-9-]+\.example$/, `domain of ${entry.path}`);
       assert.match(entry.path, /^[a-z]+\/[a-z0-9-]+\.(html|md|txt)$/, `path of ${entry.path}`);
     }
+  });
+
+  it('names in its reputation tiers only publishers the manifest has', { timeout: 10_000 }, async () => {
+    const domains = new Set((await manifest()).map((e) => e.domain));
+    const tiers = JSON.parse(await readFile(join(dir, 'reputation.json'), 'utf8')) as { tiers: Array<{ domains: string[] }> };
+    for (const d of tiers.tiers.flatMap((t) => t.domains)) assert.ok(domains.has(d), `${d} is not a sample publisher`);
   });
 
   it('has at least 36 pages across the six topics, in HTML, Markdown and text', { timeout: 5_000 }, async () => {

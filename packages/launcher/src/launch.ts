@@ -188,7 +188,8 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
         GRPC_PORT: String(ports.grpc[a]),
         ADMIN_PORT: String(ports.admin[a]),
         LOCAL_CORPUS_BASE_URL: team.corpusUrl,
-        ...(corpusDir ? { LOCAL_CORPUS_DIR: corpusDir } : {}),
+        // The sample corpus comes with reputation tiers for its (fictional) publishers.
+        ...(corpusDir ? { LOCAL_CORPUS_DIR: corpusDir } : { REPUTATION_TIERS_FILE: join(REPO_ROOT, 'packages/corpus/sample/reputation.json') }),
         // The corpus server is on loopback: the fetchers may reach exactly that host:port.
         STATS_FETCH_ALLOW: `127.0.0.1:${ports.corpus}`,
       }),

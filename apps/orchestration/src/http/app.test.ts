@@ -42,7 +42,7 @@ let mode: 'ok' | 'research-down' | 'synthesis-slow' | 'verification-down' = 'ok'
 const agents: Agents = {
   async search() {
     if (mode === 'research-down') throw grpcError(status.UNAVAILABLE, 'connect ECONNREFUSED 10.1.2.3:8001');
-    return { sources: [{ url: candidate.source_url, title: 't', snippet: '', domain: '127.0.0.1', position: 1, score: 1 }], total: 1, provider: 'local' };
+    return { sources: [{ url: candidate.source_url, title: 't', snippet: '', domain: '127.0.0.1', position: 1, score: 1, reputation_tier: 'other', publisher: '', publisher_domain: '' }], total: 1, provider: 'local' };
   },
   async extract() {
     if (mode === 'synthesis-slow') throw grpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded');

@@ -13,7 +13,7 @@ export const searchRequestSchema = z.object({
 export function searchHandler(index: LocalIndex, defaultLimit: number) {
   return async (req: z.output<typeof searchRequestSchema>, ctx: CallContext): Promise<SearchResponse> => {
     const limit = req.limit || defaultLimit;
-    const { hits, total } = index.query(req.topic, req.offset, limit);
+    const { hits, total } = index.query(req.topic, req.offset, limit, req.reputable_only);
     ctx.logger.info({ results: hits.length, total, offset: req.offset }, 'search done');
     return {
       sources: hits.map((h, i) => ({ ...h, position: req.offset + i + 1 })),

@@ -13,6 +13,9 @@ const sourceSchema = z.object({
   domain: z.string().max(253),
   position: z.number().int().min(0),
   score: z.number(),
+  reputation_tier: z.string().max(32),
+  publisher: z.string().max(200),
+  publisher_domain: z.string().max(253),
 });
 
 export const extractRequestSchema = z.object({
@@ -38,7 +41,7 @@ export function extractHandler(deps: ExtractDeps) {
           const text = pageText(page.text, page.contentType);
           const candidates = extractCandidates(text, {
             topic: req.topic,
-            sourceName: text.title || source.title || source.domain,
+            sourceName: source.publisher || text.title || source.title || source.domain,
             sourceUrl: source.url,
             maxCandidates: deps.maxPerPage,
           });

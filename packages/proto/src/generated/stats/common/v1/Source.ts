@@ -26,9 +26,24 @@ export interface Source {
    */
   'position'?: (number);
   /**
-   * Optional. Provider relevance score; higher is better, comparable within one response.
+   * Optional. Ranking score (relevance weighted by reputation); higher is better, comparable
+   * within one response.
    */
   'score'?: (number | string);
+  /**
+   * Required. Reputation tier of the publisher: "government", "intergovernmental", "academic",
+   * "research", or "other" (see the research agent's tier configuration).
+   */
+  'reputation_tier'?: (string);
+  /**
+   * Optional. Name of the publisher when known (a corpus manifest, a search provider's result).
+   */
+  'publisher'?: (string);
+  /**
+   * Optional. Domain of the publisher when it differs from the URL's host (a local corpus served
+   * on loopback on behalf of its publisher), lower case.
+   */
+  'publisher_domain'?: (string);
 }
 
 /**
@@ -56,7 +71,22 @@ export interface Source__Output {
    */
   'position': (number);
   /**
-   * Optional. Provider relevance score; higher is better, comparable within one response.
+   * Optional. Ranking score (relevance weighted by reputation); higher is better, comparable
+   * within one response.
    */
   'score': (number);
+  /**
+   * Required. Reputation tier of the publisher: "government", "intergovernmental", "academic",
+   * "research", or "other" (see the research agent's tier configuration).
+   */
+  'reputation_tier': (string);
+  /**
+   * Optional. Name of the publisher when known (a corpus manifest, a search provider's result).
+   */
+  'publisher': (string);
+  /**
+   * Optional. Domain of the publisher when it differs from the URL's host (a local corpus served
+   * on loopback on behalf of its publisher), lower case.
+   */
+  'publisher_domain': (string);
 }
