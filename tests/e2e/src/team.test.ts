@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { credentials, status, type Client } from '@grpc/grpc-js';
-import { launchTeam, SCRIPTS, type Team } from '@stats-agent/launcher';
+import { launchTeam, REPO_ROOT, SCRIPTS, type Team } from '@stats-agent/launcher';
 import { loadProtos, type VerificationServiceClient, type ResearchServiceClient } from '@stats-agent/proto';
 import { callUnary, createAgentClient, isGrpcCallError } from '@stats-agent/rpc';
 import { serviceSpiffeId } from '@stats-agent/runtime';
@@ -41,6 +41,21 @@ describe('the launched team', { timeout: 240_000 }, () => {
       assert.equal(typeof v['excerpt_start'], 'number');
     }
     assert.equal(r.body['verified_count'], stats.length);
+  });
+
+  test('reputable_only keeps only statistics from publishers in a reputation tier', async () => {
+    const sample = join(REPO_ROOT, 'packages/corpus/sample');
+    const manifest = JSON.parse(readFileSync(join(sample, 'index.json'), 'utf8')) as Array<{ publisher: string; domain: string }>;
+    const tiers = JSON.parse(readFileSync(join(sample, 'reputation.json'), 'utf8')) as { tiers: Array<{ domains: string[] }> };
+    const reputableDomains = new Set(tiers.tiers.flatMap((t) => t.domains));
+    const reputable = new Set(manifest.filter((m) => reputableDomains.has(m.domain)).map((m) => m.publisher));
+    const r = await orchestrate(team, { topic: 'electricity prices', min_verified_stats: 5, reputable_only: true });
+    assert.equal(r.status, 200);
+    const stats = r.body['statistics'] as Array<{ source: string }>;
+    assert.ok(stats.length > 0);
+    for (const s of stats) assert.ok(reputable.has(s.source), `${s.source} is not a reputable sample publisher`);
+    const all = await orchestrate(team, { topic: 'electricity prices', min_verified_stats: 5 });
+    assert.ok((all.body['statistics'] as Array<{ source: string }>).some((s) => !reputable.has(s.source)), 'without the flag, others appear too');
   });
 
   test('POST /v1/verify re-checks candidates in their sources: a tampered value or excerpt fails', async () => {
