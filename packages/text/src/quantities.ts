@@ -53,6 +53,8 @@ const EXCLUDED: readonly RegExp[] = [
   /#\d+/g,
   /\[\d+(?:\s*[,–-]\s*\d+)*\]/g,
   /^\s*\(?\d{1,3}[.)](?=\s|$)/g,
+  // Ages that define who is counted ("aged 20 to 64", "ages 15-24", "aged 65 and over").
+  /\b(?:aged|ages)\s+\d{1,3}(?:\s*(?:to|-|–|and)\s*\d{1,3})?(?:\s*\+|\s+(?:and|or)\s+(?:over|above|older|under|younger))?/gi,
 ];
 
 const NUMBER = new RegExp(NUMBER_CORE, 'g');
