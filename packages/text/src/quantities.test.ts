@@ -45,6 +45,7 @@ const FOUND: Array<[string, Expect[]]> = [
   ['Employment of people aged 20 to 64 reached 75.3%.', [['75.3%', 75.3, '%']]],
   ['Among adults aged 65 and over, 41% live alone.', [['41%', 41, '%']]],
   ['A median age of 45.7 years.', [['45.7 years', 45.7, 'years']]],
+  ['Spending reached $4,200 per person.', [['$4,200 per person', 4200, 'USD per person']]],
   ['A 10-year low of 50k users and 5M downloads.', [['10-year', 10, 'years'], ['50k users', 50_000, 'users'], ['5M', 5e6, '']]],
   ['Emissions were 36.8 GtCO2 and 415 MtCO2e.', [['36.8 GtCO2', 36.8, 'GtCO2'], ['415 MtCO2e', 415, 'MtCO2e']]],
   ['Table 2 shows 45 countries.', [['45 countries', 45, 'countries']]],

@@ -281,7 +281,8 @@ function matchRate(s: string, at: number): { rate: string; end: number } | undef
   const known = matchTable(UNITS, s, q);
   if (known !== undefined && known.unit !== '' && !/^\s/.test(s.slice(q, q + 1))) {
     const word = RATE_WORDS.get(known.unit) ?? known.unit;
-    return { rate: `${count}${word}`, end: known.end };
+    // "per person", but "per 1,000 people".
+    return { rate: `${count}${count === '' && word === 'people' ? 'person' : word}`, end: known.end };
   }
   if (slash) return undefined;
   const w = sticky(RATE_WORD, s, q);
