@@ -42,6 +42,7 @@ export interface SearchParams {
   min_verified_stats?: number;
   max_candidates?: number;
   reputable_only?: boolean;
+  since?: number;
 }
 
 async function postJson(baseUrl: string, path: string, payload: unknown, timeoutMs: number): Promise<{ status: number; body: unknown }> {

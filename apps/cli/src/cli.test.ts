@@ -78,13 +78,13 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 
 describe('stats-agent search', { timeout: 30_000 }, () => {
   test('prints a table with value, excerpt and full URL, and sends the options', async () => {
-    const r = await run(['search', 'solar', '--url', url, '--min-stats', '4', '--max-candidates', '9', '--reputable-only']);
+    const r = await run(['search', 'solar', '--url', url, '--min-stats', '4', '--max-candidates', '9', '--reputable-only', '--since', '2020']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /5\.5%/);
     assert.match(r.stdout, /Solar panels generated 5\.5% of electricity in 2023\./);
     assert.match(r.stdout, /<http:\/\/127\.0\.0\.1:1\/energy\/solar\.html>/);
     assert.match(r.stdout, /1 verified of 3 candidates \(2 failed verification\) — partial: target was 10/);
-    assert.deepEqual(bodies.at(-1), { topic: 'solar', min_verified_stats: 4, max_candidates: 9, reputable_only: true });
+    assert.deepEqual(bodies.at(-1), { topic: 'solar', min_verified_stats: 4, max_candidates: 9, reputable_only: true, since: 2020 });
   });
 
   test('--output json prints the server JSON unchanged', async () => {

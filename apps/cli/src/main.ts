@@ -56,13 +56,20 @@ program
   .option('--min-stats <n>', 'verified statistics wanted', positiveInt, 10)
   .option('--max-candidates <n>', 'most candidates to verify', positiveInt, 30)
   .option('--reputable-only', 'only reputable sources', false)
+  .option('--since <year>', 'only statistics about this year or later', positiveInt)
   .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
   .option('--url <url>', 'orchestrator base URL (env STATS_AGENT_URL)', DEFAULT_URL)
   .option('--timeout <ms>', 'give up after this many milliseconds', positiveInt, 180_000)
-  .action(async (topic: string, o: { minStats: number; maxCandidates: number; reputableOnly: boolean; output: string; url: string; timeout: number }) => {
+  .action(async (topic: string, o: { minStats: number; maxCandidates: number; reputableOnly: boolean; since?: number; output: string; url: string; timeout: number }) => {
     const code = await runSearch(
       o.url,
-      { topic, min_verified_stats: o.minStats, max_candidates: o.maxCandidates, reputable_only: o.reputableOnly },
+      {
+        topic,
+        min_verified_stats: o.minStats,
+        max_candidates: o.maxCandidates,
+        reputable_only: o.reputableOnly,
+        ...(o.since !== undefined ? { since: o.since } : {}),
+      },
       o.output,
       o.timeout,
     ).catch(fail);

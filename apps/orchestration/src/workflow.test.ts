@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CandidateStatistic__Output, SearchRequest } from '@stats-agent/proto';
-import { orchestrate, type Agents } from './workflow.js';
+import { orchestrate, periodYear, type Agents } from './workflow.js';
 
 function fakeAgents(pages: number, perPage: number, verifyEvery: number) {
   const calls = { search: [] as SearchRequest[], extract: 0, verify: 0, verifiedBatchSizes: [] as number[] };
@@ -38,7 +38,7 @@ function fakeAgents(pages: number, perPage: number, verifyEvery: number) {
       calls.verifiedBatchSizes.push(req.candidates?.length ?? 0);
       return {
         results: (req.candidates ?? []).map((c, i) => ({
-          candidate: { name: c.name ?? '', value: Number(c.value ?? 0), unit: '', source: '', source_url: c.source_url ?? '', excerpt: c.excerpt ?? '', period: '', relevance: 0 },
+          candidate: { name: c.name ?? '', value: Number(c.value ?? 0), unit: '', source: '', source_url: c.source_url ?? '', excerpt: c.excerpt ?? '', period: c.period ?? '', relevance: 0 },
           verified: i % verifyEvery === 0,
           reason: i % verifyEvery === 0 ? 'verified' : 'excerpt_not_found',
           message: '',
@@ -99,4 +99,25 @@ test('a large round is verified in batches the verification contract accepts', {
   assert.equal(r.total_candidates, 450);
   assert.deepEqual(calls.verifiedBatchSizes.sort((a, b) => a - b), [50, 200, 200]);
   assert.equal(r.verified_count, 450);
+});
+
+test('since keeps only statistics about that year or later, unknown periods left out', { timeout: 5000 }, async () => {
+  const { agents } = fakeAgents(4, 1, 1);
+  const periods = ['2019', '2022-23', '', '2024'];
+  const extract = agents.extract.bind(agents);
+  agents.extract = async (req, cs) => {
+    const r = await extract(req, cs);
+    return { ...r, candidates: r.candidates.map((c, i) => ({ ...c, period: periods[i % periods.length] ?? '', excerpt: `${c.excerpt} ${i}` })) };
+  };
+  const r = await orchestrate({ topic: 't', min_verified_stats: 10, max_candidates: 100, reputable_only: false, since: 2023 }, agents, {
+    ...settings,
+    sourcesPerRound: 4,
+    maxRounds: 1,
+    deadline: Date.now() + 60_000,
+  });
+  assert.deepEqual(r.statistics.map((s) => s.period).sort(), ['2022-23', '2024']);
+  assert.equal(periodYear('2023 est.'), 2023);
+  assert.equal(periodYear('2019–2021'), 2021);
+  assert.equal(periodYear('FY2022/23'), 2023);
+  assert.equal(periodYear('none'), undefined);
 });

@@ -25,6 +25,18 @@ export interface OrchestrateInput {
   min_verified_stats: number;
   max_candidates: number;
   reputable_only: boolean;
+  /** Keep only statistics whose period (as the page states it) is this year or later. */
+  since?: number | undefined;
+}
+
+/** The last year a period names ("2023", "2022-23" → 2023, "2019–2021" → 2021), if any. */
+export function periodYear(period: string): number | undefined {
+  const m = /((?:19|20)\d{2})(?:\s*[-–/]\s*(\d{2,4}))?/.exec(period);
+  if (!m?.[1]) return undefined;
+  const first = Number(m[1]);
+  if (!m[2]) return first;
+  const end = m[2].length === 2 ? Math.floor(first / 100) * 100 + Number(m[2]) : Number(m[2]);
+  return end >= first ? end : first;
 }
 
 export interface WorkflowSettings {
@@ -162,6 +174,8 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
       agents.extract({ topic: input.topic, sources: found.sources, max_candidates: input.max_candidates - judged }, cs),
     );
     const fresh = extracted.candidates.filter((c) => {
+      // With `since`, a statistic whose period is unknown is left out: not known to be recent.
+      if (input.since !== undefined && (periodYear(c.period) ?? 0) < input.since) return false;
       const k = candidateKey(c);
       if (seen.has(k)) return false;
       seen.add(k);

@@ -15,6 +15,7 @@ export const orchestrateBodySchema = z.strictObject(
     min_verified_stats: z.number({ error: 'must be a number' }).int('must be an integer').min(1).max(100).default(10),
     max_candidates: z.number({ error: 'must be a number' }).int('must be an integer').min(1).max(500).default(30),
     reputable_only: z.boolean({ error: 'must be a boolean' }).default(false),
+    since: z.number({ error: 'must be a number' }).int('must be an integer').min(1900).max(2100).optional(),
   },
   { error: (i) => (i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : 'body must be a JSON object') },
 );
