@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CandidateStatistic__Output, SearchRequest } from '@stats-agent/proto';
-import { orchestrate, periodYear, type Agents } from './workflow.js';
+import { markCorroborated, orchestrate, periodYear, toStatistic, type Agents } from './workflow.js';
 
 function fakeAgents(pages: number, perPage: number, verifyEvery: number) {
   const calls = { search: [] as SearchRequest[], extract: 0, verify: 0, verifiedBatchSizes: [] as number[] };
@@ -120,4 +120,30 @@ test('since keeps only statistics about that year or later, unknown periods left
   assert.equal(periodYear('2019–2021'), 2021);
   assert.equal(periodYear('FY2022/23'), 2023);
   assert.equal(periodYear('none'), undefined);
+});
+
+test('the same value and unit from two publishers is corroborated; from one publisher it is not', { timeout: 5000 }, () => {
+  const stat = (source: string, url: string, value: number, unit: string) =>
+    toStatistic(
+      {
+        candidate: { name: 'n', value, unit, source, source_url: url, excerpt: 'e', period: '', relevance: 0 },
+        verified: true,
+        reason: 'verified',
+        message: '',
+        text_sha256: '',
+        fetched_at: '',
+        verifier_id: 'v',
+      },
+      'now',
+    );
+  const stats = [
+    stat('Energy Office', 'http://h/a', 41.2, '%'),
+    stat('Grid Journal', 'http://h/b', 41.2, '%'),
+    stat('Energy Office', 'http://h/c', 12, '%'),
+    stat('Energy Office', 'http://h/d', 12, '%'),
+    stat('Grid Journal', 'http://h/e', 41.2, 'GW'),
+  ];
+  markCorroborated(stats);
+  assert.deepEqual(stats.map((s) => s.corroborated), [true, true, false, false, false]);
+  assert.deepEqual(stats[0]?.corroborated_by, ['http://h/b']);
 });

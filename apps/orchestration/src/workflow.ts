@@ -60,6 +60,10 @@ export interface Statistic {
   verified: boolean;
   date_found: string;
   period?: string;
+  /** True when another independent source (another publisher) states the same value and unit. */
+  corroborated: boolean;
+  /** URLs of the other sources that state it. */
+  corroborated_by: string[];
   verification: {
     status: 'verified' | 'failed';
     reason: string;
@@ -97,6 +101,8 @@ export function toStatistic(r: VerificationResult__Output, foundAt: string): Sta
     verified: r.verified,
     date_found: foundAt,
     ...(c?.period ? { period: c.period } : {}),
+    corroborated: false,
+    corroborated_by: [],
     verification: {
       status: r.verified ? 'verified' : 'failed',
       reason: r.reason,
@@ -134,6 +140,26 @@ export async function verifyCandidates(candidates: CandidateStatistic[], agents:
 
 /** Most candidates in one Verify call (stats.verification.v1 VerifyRequest allows 200). */
 export const VERIFY_BATCH = 200;
+
+/**
+ * Marks statistics whose value and unit are also stated by another independent source. Sources
+ * are independent when their publishers differ (the `source` name, else the URL's host).
+ */
+export function markCorroborated(stats: Statistic[]): void {
+  const publisher = (s: Statistic): string => s.source.trim().toLowerCase() || new URL(s.source_url).host;
+  const groups = new Map<string, Statistic[]>();
+  for (const s of stats) {
+    const key = `${s.value}\u0000${s.unit.toLowerCase()}`;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  for (const group of groups.values()) {
+    for (const s of group) {
+      const others = group.filter((o) => publisher(o) !== publisher(s));
+      s.corroborated = others.length > 0;
+      s.corroborated_by = [...new Set(others.map((o) => o.source_url))];
+    }
+  }
+}
 
 const candidateKey = (c: CandidateStatistic): string => `${c.source_url}\u0000${c.excerpt}\u0000${c.value}\u0000${c.unit}`;
 
@@ -192,6 +218,7 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
     }
     if (found.total > 0 && offset >= found.total) break;
   }
+  markCorroborated(verified);
   return {
     topic: input.topic,
     statistics: verified,
