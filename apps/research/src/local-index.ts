@@ -4,6 +4,7 @@ import { documentUrl, listDocuments } from '@stats-agent/corpus';
 import { pageText, splitSentences } from '@stats-agent/text';
 import MiniSearch from 'minisearch';
 import { z } from 'zod';
+import { dedupeByUrl } from './canonical-url.js';
 import { OTHER_TIER, Reputation } from './reputation.js';
 
 export interface SearchHit {
@@ -110,8 +111,9 @@ export class LocalIndex {
       })
       .filter((r) => !reputableOnly || r.tier.name !== OTHER_TIER)
       .sort((a, b) => b.score - a.score || a.doc.path.localeCompare(b.doc.path));
+    const unique = dedupeByUrl(ranked, (r) => documentUrl(this.baseUrl, r.doc.path));
     const terms = topic.toLowerCase().split(/\W+/).filter((t) => processTerm(t) !== null);
-    const hits = ranked.slice(offset, offset + limit).map(({ doc, tier, score }) => ({
+    const hits = unique.slice(offset, offset + limit).map(({ doc, tier, score }) => ({
       url: documentUrl(this.baseUrl, doc.path),
       title: doc.title,
       snippet: bestSnippet(doc.text, terms),
@@ -121,7 +123,7 @@ export class LocalIndex {
       publisher: doc.publisher,
       publisher_domain: doc.publisherDomain,
     }));
-    return { hits, total: ranked.length };
+    return { hits, total: unique.length };
   }
 }
 

@@ -23,7 +23,14 @@ runMain('research', async () => {
     logger,
     metrics,
     policy: researchPolicy(orchestratorIdOf(config), config.SPIFFE_TRUST_DOMAIN),
-    register: (server) => registerResearch(server, { index, logger, defaultLimit: config.SEARCH_DEFAULT_LIMIT }),
+    register: (server) =>
+      registerResearch(server, {
+        index,
+        logger,
+        defaultLimit: config.SEARCH_DEFAULT_LIMIT,
+        cacheTtlMs: config.SEARCH_CACHE_TTL_MS,
+        cacheMaxEntries: config.SEARCH_CACHE_MAX_ENTRIES,
+      }),
   });
   installShutdown({ logger, timeoutMs: config.SHUTDOWN_GRACE_MS + 5000, steps: [{ name: 'agent', run: agent.stop }] });
 });

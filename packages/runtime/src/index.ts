@@ -4,3 +4,4 @@ export { SERVICES, DEFAULT_TRUST_DOMAIN, DEFAULT_NAMESPACE, serviceSpiffeId, typ
 export { baseServiceSchema, agentSchema, fetchSchema, orchestratorIdOf } from './agent-config.js';
 export { runMain } from './main.js';
 export { mapWithConcurrency } from './concurrency.js';
+export { TtlCache } from './ttl-cache.js';
