@@ -7,14 +7,13 @@
  *
  *   pnpm --filter @stats-agent/bench bench:extract
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sampleCorpusDir } from '@stats-agent/corpus';
 import { extractCandidates } from '@stats-agent/extractor';
 import type { CandidateStatistic__Output } from '@stats-agent/proto';
 import { pageText } from '@stats-agent/text';
-import { machine } from './machine.js';
+import { machine, runBench, writeReport } from './machine.js';
 
 const MAX_CANDIDATES = 1000;
 const LISTED = 20;
@@ -180,9 +179,6 @@ async function main(): Promise<void> {
     unmatched_candidates: unmatched.slice(0, LISTED),
     unit_mismatches: unitMismatches.slice(0, LISTED),
   };
-  const out = fileURLToPath(new URL('../results/', import.meta.url));
-  await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'extraction-accuracy.json'), `${JSON.stringify(report, null, 2)}\n`);
   const o = report.overall;
   const md = [
     '# Extraction accuracy',
@@ -197,16 +193,8 @@ async function main(): Promise<void> {
       (t) => `| ${t.topic} | ${t.pages} | ${t.labels} | ${t.found} | ${t.recall_pct} | ${t.unit_accuracy_pct} | ${t.candidates} | ${t.precision_pct} |`,
     ),
     '',
-    '```json',
-    JSON.stringify(report.machine, null, 2),
-    '```',
-    '',
   ].join('\n');
-  await writeFile(join(out, 'extraction-accuracy.md'), md);
-  process.stdout.write(md);
+  await writeReport('extraction-accuracy', report, md);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

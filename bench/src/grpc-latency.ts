@@ -6,10 +6,9 @@
  *
  *   pnpm bench            (CALLS=5000 BLOCK=250 to change the sample)
  */
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Server, ServerCredentials, credentials, type Client, type ChannelCredentials } from '@grpc/grpc-js';
 import { createLogger } from '@stats-agent/logging';
 import { createMetrics } from '@stats-agent/metrics';
@@ -17,7 +16,7 @@ import { loadProtos, type HealthHandlers } from '@stats-agent/proto';
 import { createAgentServer, isServing } from '@stats-agent/rpc';
 import { authorizeId, createChannelCredentials, createServerCredentials, createX509Source } from '@stats-agent/spiffe';
 import { DevWorkloadApiServer } from '@stats-agent/spiffe/testing';
-import { machine, percentile } from './machine.js';
+import { machine, percentile, runBench, writeReport } from './machine.js';
 
 const CALLS = Number(process.env['CALLS'] ?? 5000);
 const BLOCK = Number(process.env['BLOCK'] ?? 250);
@@ -101,9 +100,6 @@ async function main(): Promise<void> {
   await dev.close();
   await rm(dir, { recursive: true, force: true });
 
-  const out = fileURLToPath(new URL('../results/', import.meta.url));
-  await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'grpc-latency.json'), `${JSON.stringify(report, null, 2)}\n`);
   const rows = Object.entries(results).map(([k, r]) => `| ${k} | ${r['calls']} | ${r['p50_ms']} | ${r['p90_ms']} | ${r['p99_ms']} | ${r['max_ms']} | ${r['mean_ms']} |`);
   const md = [
     '# gRPC call latency: mTLS (SPIFFE) vs plaintext',
@@ -117,16 +113,8 @@ async function main(): Promise<void> {
     `mTLS / plaintext: p50 ×${report.ratios.mtls_over_plaintext_p50}, p99 ×${report.ratios.mtls_over_plaintext_p99}; ` +
       `agent server (mTLS + authorization + metrics interceptors) / plaintext p50 ×${report.ratios.agent_server_over_plaintext_p50}.`,
     '',
-    '```json',
-    JSON.stringify(report.machine, null, 2),
-    '```',
-    '',
   ].join('\n');
-  await writeFile(join(out, 'grpc-latency.md'), md);
-  process.stdout.write(md);
+  await writeReport('grpc-latency', report, md);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

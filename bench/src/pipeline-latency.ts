@@ -8,12 +8,10 @@
  *   pnpm --filter @stats-agent/bench bench:pipeline      (REPS=3, FACTBOOK_DIR=…)
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sampleCorpusDir } from '@stats-agent/corpus';
 import { launchTeam } from '@stats-agent/launcher';
-import { machine, percentile } from './machine.js';
+import { machine, percentile, runBench, writeReport } from './machine.js';
 
 const REPS = Number(process.env['REPS'] ?? 3);
 const FACTBOOK = process.env['FACTBOOK_DIR'] ?? fileURLToPath(new URL('../../../shared/corpus/factbook/', import.meta.url));
@@ -86,9 +84,6 @@ async function main(): Promise<void> {
     results.push(await runCorpus(name, dir));
   }
   const report = { benchmark: 'offline pipeline, one round of 15 sources per topic, over mTLS on loopback', machine: machine(), reps: REPS, results };
-  const out = fileURLToPath(new URL('../results/', import.meta.url));
-  await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'pipeline-latency.json'), `${JSON.stringify(report, null, 2)}\n`);
   const md = [
     '# Offline pipeline latency and throughput',
     '',
@@ -98,16 +93,8 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|---|---|---|',
     ...results.map((r) => `| ${r.corpus} | ${r.requests} | ${r.errors} | ${r.latency_ms.p50} | ${r.latency_ms.p95} | ${r.latency_ms.max} | ${r.mean_candidates} | ${r.mean_verified} | ${r.throughput_per_s_two_clients} |`),
     '',
-    '```json',
-    JSON.stringify(report.machine, null, 2),
-    '```',
-    '',
   ].join('\n');
-  await writeFile(join(out, 'pipeline-latency.md'), md);
-  process.stdout.write(md);
+  await writeReport('pipeline-latency', report, md);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);

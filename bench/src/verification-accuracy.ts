@@ -8,15 +8,13 @@
  *   pnpm --filter @stats-agent/bench bench:verify      (CLAIMS_PER_PAGE=2, FACTBOOK_DIR=…)
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { documentUrl, listDocuments, sampleCorpusDir, startCorpusServer } from '@stats-agent/corpus';
 import type { CandidateStatistic__Output } from '@stats-agent/proto';
 import { PageFetcher, fetchFailureReason } from '@stats-agent/safe-fetch';
 import { findQuantities, pageText, splitSentences } from '@stats-agent/text';
 import { judge, snapshot, type PageSnapshot } from '@stats-agent/verifier';
-import { machine } from './machine.js';
+import { machine, runBench, writeReport } from './machine.js';
 
 const VERIFIER = 'spiffe://stats-agent.local/ns/stats-agent/sa/verification';
 const CLAIMS_PER_PAGE = Number(process.env['CLAIMS_PER_PAGE'] ?? 2);
@@ -195,9 +193,6 @@ async function main(): Promise<void> {
     results.push(await runCorpus(name, dir));
   }
   const report = { benchmark: 'verification accuracy, ours vs the reference rule (excerpt substring of the fetched body)', machine: machine(), claims_per_page: CLAIMS_PER_PAGE, results };
-  const out = fileURLToPath(new URL('../results/', import.meta.url));
-  await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'verification-accuracy.json'), `${JSON.stringify(report, null, 2)}\n`);
   const md = [
     '# Verification accuracy',
     '',
@@ -211,16 +206,8 @@ async function main(): Promise<void> {
       ...r.categories.map((c) => `| ${c.category} | ${c.claims} | ${c.ours_pct} | ${c.reference_pct} |`),
       '',
     ]),
-    '```json',
-    JSON.stringify(report.machine, null, 2),
-    '```',
-    '',
   ].join('\n');
-  await writeFile(join(out, 'verification-accuracy.md'), md);
-  process.stdout.write(md);
+  await writeReport('verification-accuracy', report, md);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runBench(main);
