@@ -36,7 +36,10 @@ async function serve(server: Server, creds: ServerCredentials): Promise<number> 
 }
 
 function client(port: number, creds: ChannelCredentials): Client {
-  return new (loadProtos().health.Health)(`127.0.0.1:${port}`, creds) as unknown as Client;
+  // As the agents' clients do: a fixed TLS server name (the SPIFFE ID is what is checked).
+  return new (loadProtos().health.Health)(`127.0.0.1:${port}`, creds, {
+    'grpc.ssl_target_name_override': 'spiffe-workload',
+  }) as unknown as Client;
 }
 
 async function timeCalls(c: Client, n: number, into?: number[]): Promise<void> {
