@@ -46,7 +46,7 @@ export interface RunningAgent {
 export function observeSvid(source: X509Source, deps: { logger: Logger; metrics: ServiceMetrics }): () => void {
   return source.onUpdate((svid) => {
     deps.metrics.svidRotations.inc();
-    deps.metrics.svidExpiry.set((svid.expiresAt.getTime() - Date.now()) / 1000);
+    deps.metrics.svidTtlAtRotation.observe((svid.expiresAt.getTime() - Date.now()) / 1000);
     deps.logger.info({ spiffe_id: svid.id.toString(), expires_at: svid.expiresAt.toISOString() }, 'X509-SVID rotated');
   });
 }

@@ -1,4 +1,4 @@
-import { Metadata, status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from '@stats-agent/logging';
 import { spiffeIdFromPeerCertificate, type SpiffeId } from '@stats-agent/spiffe';
 import type { z } from 'zod';
@@ -71,9 +71,8 @@ export function unary<S extends z.ZodType, Res>(
     };
     const respond = (err: Parameters<sendUnaryData<Res>>[0], value?: Res): void => {
       clearTimeout(timer);
-      const trailer = new Metadata();
-      if (err) callback(err, null, trailer);
-      else callback(null, value, trailer);
+      if (err) callback(err, null);
+      else callback(null, value);
     };
     const parsed = schema.safeParse(call.request);
     if (!parsed.success) {
