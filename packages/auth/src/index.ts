@@ -1,0 +1,2 @@
+// @stats-agent/auth: see package.json for what it holds.
+export {};

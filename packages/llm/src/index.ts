@@ -1,0 +1,2 @@
+// @stats-agent/llm: see package.json for what it holds.
+export {};

@@ -1,0 +1,2 @@
+// @stats-agent/secrets: see package.json for what it holds.
+export {};
