@@ -3,7 +3,12 @@
 export type { Heading, PageText } from './text-builder.js';
 export { htmlToText } from './html.js';
 export { markdownToText } from './markdown.js';
-export { pageText } from './page-text.js';
+export type { FetchedBody } from './page-text.js';
+export { limitText, looksBinary, pageText, readPage } from './page-text.js';
+export type { PdfOptions } from './pdf.js';
+export { pdfToText } from './pdf.js';
+export type { PageTextErrorCode } from './errors.js';
+export { PageTextError } from './errors.js';
 export type { Sentence } from './sentences.js';
 export { splitSentences } from './sentences.js';
 export type { Quantity } from './quantities.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { PageTextError } from './errors.js';
 import { pageText } from './page-text.js';
 
 const T = { timeout: 5_000 };
@@ -23,6 +24,6 @@ test('pageText: an empty content type is sniffed', T, () => {
 });
 
 test('pageText refuses types it cannot read as text', T, () => {
-  assert.throws(() => pageText('%PDF-1.7', 'application/pdf'), TypeError);
+  assert.throws(() => pageText('%PDF-1.7', 'application/pdf'), (e: unknown) => e instanceof PageTextError && e.code === 'page_unsupported_type');
   assert.throws(() => pageText('x', 'image/png'), /unsupported content type "image\/png"/);
 });

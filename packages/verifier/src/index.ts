@@ -1,1 +1,1 @@
-export { judge, snapshot, precisionOf, type PageSnapshot, type Reason } from './judge.js';
+export { judge, snapshot, precisionOf, sourceFailureReason, type PageSnapshot, type Reason } from './judge.js';

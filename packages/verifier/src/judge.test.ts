@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { judge, precisionOf, snapshot } from './judge.js';
+import { sourceFailureReason, judge, precisionOf, snapshot } from './judge.js';
 
 const VERIFIER = 'spiffe://stats-agent.local/ns/stats-agent/sa/verification';
 const page = snapshot(
@@ -94,4 +94,27 @@ test('an unreachable source is not verified', { timeout: 5000 }, () => {
   assert.equal(r.verified, false);
   assert.equal(r.reason, 'source_unreachable');
   assert.match(r.message ?? '', /fetch_timeout/);
+});
+
+test('a page that came back unreadable or was refused has its own reason', { timeout: 5000 }, () => {
+  const at = new Date();
+  const cases: [string, string][] = [
+    ['page_binary', 'source_unreadable'],
+    ['page_malformed', 'source_unreadable'],
+    ['page_encrypted', 'source_unreadable'],
+    ['fetch_too_large', 'source_unreadable'],
+    ['fetch_content_type', 'source_unreadable'],
+    ['fetch_address', 'source_refused'],
+    ['fetch_scheme', 'source_refused'],
+    ['fetch_http_status', 'source_unreachable'],
+    ['fetch_network', 'source_unreachable'],
+    ['something_new', 'source_unreachable'],
+  ];
+  for (const [code, reason] of cases) {
+    const r = judge(base, { ok: false, reason: code, fetchedAt: at }, VERIFIER);
+    assert.equal(r.verified, false, code);
+    assert.equal(r.reason, reason, code);
+    assert.match(r.message ?? '', new RegExp(code), code);
+    assert.equal(sourceFailureReason(code), reason);
+  }
 });

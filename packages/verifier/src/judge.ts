@@ -6,6 +6,8 @@ import { findQuantities, locateExcerpt, type Quantity } from '@stats-agent/text'
 export type Reason =
   | 'verified'
   | 'source_unreachable'
+  | 'source_refused'
+  | 'source_unreadable'
   | 'excerpt_not_found'
   | 'value_not_in_excerpt'
   | 'value_mismatch'
@@ -14,6 +16,23 @@ export type Reason =
 export type PageSnapshot =
   | { ok: true; text: string; sha256: string; fetchedAt: Date }
   | { ok: false; reason: string; fetchedAt: Date };
+
+/** Fetch or read failures that mean the page came back but has no text to check against. */
+const UNREADABLE = new Set(['fetch_too_large', 'fetch_content_type']);
+/** Fetch failures that are the fetch policy saying no (SSRF protection), not the network. */
+const REFUSED = new Set(['fetch_scheme', 'fetch_credentials', 'fetch_address', 'fetch_port', 'fetch_invalid_url']);
+
+/**
+ * The verdict reason for a page that could not be used, from the fetcher's or the text reader's
+ * code (`fetch_timeout`, `fetch_too_large`, `page_binary`, …): `source_refused` when the fetch
+ * policy refused the URL or its address, `source_unreadable` when the page arrived but is too
+ * large, of a type not read, binary, malformed or encrypted, else `source_unreachable`.
+ */
+export function sourceFailureReason(code: string): Reason {
+  if (code.startsWith('page_') || UNREADABLE.has(code)) return 'source_unreadable';
+  if (REFUSED.has(code)) return 'source_refused';
+  return 'source_unreachable';
+}
 
 export function snapshot(text: string, fetchedAt: Date): PageSnapshot {
   return { ok: true, text, sha256: createHash('sha256').update(text, 'utf8').digest('hex'), fetchedAt };
@@ -56,7 +75,9 @@ function sameValue(q: Quantity, claimed: number): boolean {
 export function judge(candidate: CandidateStatistic__Output, page: PageSnapshot, verifierId: string): VerificationResult {
   const base = { candidate, verifier_id: verifierId, fetched_at: page.fetchedAt.toISOString() };
   if (!page.ok) {
-    return { ...base, verified: false, reason: 'source_unreachable', message: `source could not be fetched: ${page.reason}` };
+    const reason = sourceFailureReason(page.reason);
+    const what = reason === 'source_unreadable' ? 'could not be read' : reason === 'source_refused' ? 'was refused by the fetch policy' : 'could not be fetched';
+    return { ...base, verified: false, reason, message: `source ${what}: ${page.reason}` };
   }
   const excerpt = candidate.excerpt;
   const where = locateExcerpt(page.text, excerpt);

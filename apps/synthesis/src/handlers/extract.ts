@@ -2,7 +2,7 @@ import type { CandidateStatistic__Output, ExtractResponse, SourceOutcome } from 
 import type { CallContext } from '@stats-agent/rpc';
 import { mapWithConcurrency } from '@stats-agent/runtime';
 import { fetchFailureReason, type PageFetcher } from '@stats-agent/safe-fetch';
-import { pageText } from '@stats-agent/text';
+import { PageTextError, limitText, readPage } from '@stats-agent/text';
 import { z } from 'zod';
 import { extractCandidates } from '@stats-agent/extractor';
 
@@ -24,6 +24,8 @@ export const extractRequestSchema = z.object({
   max_candidates: z.number().int().min(0).max(1000),
 });
 
+const MAX_PAGE_CHARS = 30_000;
+
 export interface ExtractDeps {
   fetcher: PageFetcher;
   concurrency: number;
@@ -38,7 +40,8 @@ export function extractHandler(deps: ExtractDeps) {
       async (source): Promise<{ outcome: SourceOutcome; candidates: CandidateStatistic__Output[] }> => {
         try {
           const page = await deps.fetcher.fetch(source.url, { signal: ctx.signal });
-          const text = pageText(page.text, page.contentType);
+          // Up to 30,000 characters of each page are mined; the verifier reads the whole page.
+          const text = limitText(await readPage(page, { signal: ctx.signal }), MAX_PAGE_CHARS);
           const candidates = extractCandidates(text, {
             topic: req.topic,
             sourceName: source.publisher || text.title || source.title || source.domain,
@@ -47,7 +50,7 @@ export function extractHandler(deps: ExtractDeps) {
           });
           return { outcome: { url: source.url, fetched: true, reason: '', candidates: candidates.length }, candidates };
         } catch (err) {
-          const reason = fetchFailureReason(err);
+          const reason = err instanceof PageTextError ? err.code : fetchFailureReason(err);
           ctx.logger.info({ url: source.url, reason }, 'source not read');
           return { outcome: { url: source.url, fetched: false, reason, candidates: 0 }, candidates: [] };
         }

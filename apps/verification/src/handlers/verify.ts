@@ -2,7 +2,7 @@ import type { VerifyResponse } from '@stats-agent/proto';
 import type { CallContext } from '@stats-agent/rpc';
 import { mapWithConcurrency } from '@stats-agent/runtime';
 import { fetchFailureReason, type PageFetcher } from '@stats-agent/safe-fetch';
-import { pageText } from '@stats-agent/text';
+import { PageTextError, readPage } from '@stats-agent/text';
 import { z } from 'zod';
 import { judge, snapshot, type PageSnapshot } from '@stats-agent/verifier';
 
@@ -38,9 +38,9 @@ export function verifyHandler(deps: VerifyDeps) {
       async (url): Promise<PageSnapshot> => {
         try {
           const page = await deps.fetcher.fetch(url, { signal: ctx.signal });
-          return snapshot(pageText(page.text, page.contentType).text, page.fetchedAt);
+          return snapshot((await readPage(page, { signal: ctx.signal })).text, page.fetchedAt);
         } catch (err) {
-          const reason = fetchFailureReason(err);
+          const reason = err instanceof PageTextError ? err.code : fetchFailureReason(err);
           return { ok: false, reason, fetchedAt: new Date() };
         }
       },
