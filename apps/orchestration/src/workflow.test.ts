@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { status } from '@grpc/grpc-js';
 import type { CandidateStatistic__Output, SearchRequest } from '@stats-agent/proto';
-import { markCorroborated, orchestrate, periodYear, toStatistic, type Agents } from './workflow.js';
+import type { CallSettings } from '@stats-agent/rpc';
+import { markCorroborated, orchestrate, periodYear, toStatistic, type Agents, type Progress } from './workflow.js';
 
 function fakeAgents(pages: number, perPage: number, verifyEvery: number) {
   const calls = { search: [] as SearchRequest[], extract: 0, verify: 0, verifiedBatchSizes: [] as number[] };
@@ -146,4 +148,94 @@ test('the same value and unit from two publishers is corroborated; from one publ
   markCorroborated(stats);
   assert.deepEqual(stats.map((s) => s.corroborated), [true, true, false, false, false]);
   assert.deepEqual(stats[0]?.corroborated_by, ['http://h/b']);
+});
+
+/** Makes `agent` of `agents` honour its call deadline like grpc-js: DEADLINE_EXCEEDED when it would answer too late. */
+function slowFrom(agents: Agents, agent: 'search' | 'extract' | 'verify', delayMs: number, fromCall: number): void {
+  const inner = agents[agent].bind(agents) as (req: never, cs: CallSettings) => Promise<unknown>;
+  let n = 0;
+  (agents as unknown as Record<string, unknown>)[agent] = async (req: never, cs: CallSettings) => {
+    n++;
+    if (n < fromCall) return inner(req, cs);
+    if (delayMs <= cs.timeoutMs) {
+      await new Promise((r) => setTimeout(r, delayMs));
+      return inner(req, cs);
+    }
+    await new Promise((r) => setTimeout(r, cs.timeoutMs));
+    throw Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), { code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: {} });
+  };
+}
+
+test('progress is reported after every stage, ending with done and the stop reason', { timeout: 5000 }, async () => {
+  const { agents } = fakeAgents(10, 2, 2);
+  const events: Progress[] = [];
+  const r = await orchestrate({ topic: 't', min_verified_stats: 4, max_candidates: 100, reputable_only: false }, agents, {
+    ...settings,
+    deadline: Date.now() + 60_000,
+    onProgress: (p) => events.push(p),
+  });
+  assert.deepEqual(
+    events.map((e) => `${e.round}:${e.stage}:${e.sources}/${e.candidates}/${e.verified}`),
+    ['1:research:2/0/0', '1:synthesis:2/4/0', '1:verification:2/4/2', '2:research:4/4/2', '2:synthesis:4/8/2', '2:verification:4/8/4', '2:done:4/8/4'],
+  );
+  assert.equal(events.at(-1)?.stop_reason, 'target_reached');
+  assert.equal(r.stop_reason, 'target_reached');
+});
+
+test('stop reasons: max_candidates, sources_exhausted, max_rounds', { timeout: 5000 }, async () => {
+  const run = (pages: number, min: number, max: number, maxRounds: number) =>
+    orchestrate({ topic: 't', min_verified_stats: min, max_candidates: max, reputable_only: false }, fakeAgents(pages, 2, 2).agents, {
+      ...settings,
+      maxRounds,
+      deadline: Date.now() + 60_000,
+    });
+  assert.equal((await run(10, 50, 4, 5)).stop_reason, 'max_candidates');
+  assert.equal((await run(3, 50, 100, 5)).stop_reason, 'sources_exhausted');
+  assert.equal((await run(10, 50, 100, 2)).stop_reason, 'max_rounds');
+});
+
+test('a round that runs out of its deadline ends the loop with what earlier rounds verified', { timeout: 10_000 }, async () => {
+  const { agents, calls } = fakeAgents(10, 2, 2);
+  slowFrom(agents, 'extract', 2_000, 2);
+  const r = await orchestrate({ topic: 't', min_verified_stats: 10, max_candidates: 100, reputable_only: false }, agents, {
+    ...settings,
+    roundTimeoutMs: 300,
+    deadline: Date.now() + 60_000,
+  });
+  assert.equal(r.stop_reason, 'round_deadline');
+  assert.equal(r.rounds, 2);
+  assert.equal(r.verified_count, 2, 'round 1 kept');
+  assert.equal(r.partial, true);
+  assert.equal(calls.verify, 1, 'round 2 never reached verification');
+});
+
+test('the overall deadline after a finished round gives a partial result; in the first round a 504', { timeout: 10_000 }, async () => {
+  const late = fakeAgents(10, 2, 2);
+  slowFrom(late.agents, 'search', 2_000, 2);
+  const r = await orchestrate({ topic: 't', min_verified_stats: 10, max_candidates: 100, reputable_only: false }, late.agents, {
+    ...settings,
+    deadline: Date.now() + 400,
+  });
+  assert.equal(r.stop_reason, 'deadline');
+  assert.equal(r.verified_count, 2);
+
+  const first = fakeAgents(10, 2, 2);
+  slowFrom(first.agents, 'extract', 2_000, 1);
+  await assert.rejects(
+    orchestrate({ topic: 't', min_verified_stats: 10, max_candidates: 100, reputable_only: false }, first.agents, { ...settings, roundTimeoutMs: 200, deadline: Date.now() + 60_000 }),
+    (err: { status?: number; code?: string }) => err.status === 504 && err.code === 'request_timeout',
+  );
+});
+
+test('an agent slower than its own timeout is a 504 naming it, not a quiet stop', { timeout: 10_000 }, async () => {
+  const { agents } = fakeAgents(10, 2, 2);
+  slowFrom(agents, 'verify', 2_000, 2);
+  await assert.rejects(
+    orchestrate({ topic: 't', min_verified_stats: 10, max_candidates: 100, reputable_only: false }, agents, {
+      ...settings,
+      timeouts: { research: 1000, synthesis: 1000, verification: 200 },
+      deadline: Date.now() + 60_000,
+    }),
+    (err: { status?: number; code?: string; message?: string }) => err.status === 504 && err.code === 'agent_timeout' && /verification/.test(err.message ?? ''),
+  );
 });

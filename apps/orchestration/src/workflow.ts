@@ -39,14 +39,41 @@ export function periodYear(period: string): number | undefined {
   return end >= first ? end : first;
 }
 
+/** Where a run is, reported after each stage of each round (for the CLI and the events stream). */
+export interface Progress {
+  stage: 'research' | 'synthesis' | 'verification' | 'done';
+  round: number;
+  /** Sources read so far (all rounds). */
+  sources: number;
+  /** Candidates judged so far. */
+  candidates: number;
+  verified: number;
+  failed: number;
+  /** Set on `done`. */
+  stop_reason?: StopReason;
+}
+
+/** Why the quality loop stopped. */
+export type StopReason =
+  | 'target_reached'
+  | 'max_candidates'
+  | 'sources_exhausted'
+  | 'max_rounds'
+  | 'round_deadline'
+  | 'deadline';
+
 export interface WorkflowSettings {
   requestId: string;
   signal?: AbortSignal;
   timeouts: Record<AgentName, number>;
   /** Absolute end of the whole request (ms since epoch). */
   deadline: number;
+  /** Most time one round (search, extract, verify) may take; 0 or absent: only the overall deadline. */
+  roundTimeoutMs?: number;
   maxRounds: number;
   sourcesPerRound: number;
+  /** Called after each stage; must not throw. */
+  onProgress?: (p: Progress) => void;
 }
 
 /** A verified statistic in the public JSON shape (the reference system's, plus `verification`). */
@@ -86,6 +113,7 @@ export interface OrchestrateResult {
   partial: boolean;
   target_count: number;
   rounds: number;
+  stop_reason: StopReason;
   failed: Statistic[];
 }
 
@@ -163,23 +191,37 @@ export function markCorroborated(stats: Statistic[]): void {
 
 const candidateKey = (c: CandidateStatistic): string => `${c.source_url}\u0000${c.excerpt}\u0000${c.value}\u0000${c.unit}`;
 
+/** A round or the whole request ran out of time while an agent call was under way or about to start. */
+class OutOfTime extends Error {
+  constructor(readonly which: 'round_deadline' | 'deadline') {
+    super(which);
+  }
+}
+
 /**
  * research → synthesis → verification, round after round with the next sources, until
  * `min_verified_stats` are verified, `max_candidates` have been judged, the sources run out or
- * the round limit is reached. Every call has a deadline no later than the request's own.
+ * the round limit is reached. Every call has a deadline no later than its round's and the
+ * request's. A round that runs out of time is abandoned and the loop stops with what earlier
+ * rounds verified (`partial`, `stop_reason`); running out of time before any round finished is a
+ * 504, as is an agent that times out on its own shorter timeout.
  */
 export async function orchestrate(input: OrchestrateInput, agents: Agents, s: WorkflowSettings): Promise<OrchestrateResult> {
-  const settings = (agent: AgentName): CallSettings => {
-    const left = s.deadline - Date.now();
-    if (left <= 0) throw new HttpError(504, 'request_timeout', 'the request ran out of time');
-    return { timeoutMs: Math.min(s.timeouts[agent], left), requestId: s.requestId, ...(s.signal ? { signal: s.signal } : {}) };
-  };
+  let roundDeadline = Infinity;
   const call = async <T>(agent: AgentName, fn: (cs: CallSettings) => Promise<T>): Promise<T> => {
-    const cs = settings(agent);
+    const now = Date.now();
+    const end = Math.min(s.deadline, roundDeadline);
+    if (end - now <= 0) throw new OutOfTime(end === s.deadline ? 'deadline' : 'round_deadline');
+    const timeoutMs = Math.min(s.timeouts[agent], end - now);
     try {
-      return await fn(cs);
+      return await fn({ timeoutMs, requestId: s.requestId, ...(s.signal ? { signal: s.signal } : {}) });
     } catch (err) {
-      throw agentFailure(agent, err);
+      const failure = agentFailure(agent, err);
+      // Only a deadline that was the round's or the request's (not the agent's own) ends the loop quietly.
+      if (failure.status === 504 && timeoutMs < s.timeouts[agent] && Date.now() >= end - 5) {
+        throw new OutOfTime(end === s.deadline ? 'deadline' : 'round_deadline');
+      }
+      throw failure;
     }
   };
 
@@ -189,36 +231,73 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
   let judged = 0;
   let rounds = 0;
   let offset = 0;
-  while (rounds < s.maxRounds && verified.length < input.min_verified_stats && judged < input.max_candidates) {
-    rounds++;
-    const found = await call('research', (cs) =>
-      agents.search({ topic: input.topic, limit: s.sourcesPerRound, offset, reputable_only: input.reputable_only }, cs),
-    );
-    if (found.sources.length === 0) break;
-    offset += found.sources.length;
-    const extracted = await call('synthesis', (cs) =>
-      agents.extract({ topic: input.topic, sources: found.sources, max_candidates: input.max_candidates - judged }, cs),
-    );
-    const fresh = extracted.candidates.filter((c) => {
-      // With `since`, a statistic whose period is unknown is left out: not known to be recent.
-      if (input.since !== undefined && (periodYear(c.period) ?? 0) < input.since) return false;
-      const k = candidateKey(c);
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
-    const batch = fresh.slice(0, input.max_candidates - judged);
-    if (batch.length > 0) {
-      // The verification contract takes at most VERIFY_BATCH candidates per call.
-      const chunks = Array.from({ length: Math.ceil(batch.length / VERIFY_BATCH) }, (_, i) => batch.slice(i * VERIFY_BATCH, (i + 1) * VERIFY_BATCH));
-      const verdicts = await mapWithConcurrency(chunks, 2, (candidates) => call('verification', (cs) => agents.verify({ candidates }, cs)));
-      const now = new Date().toISOString();
-      for (const r of verdicts.flatMap((v) => v.results)) (r.verified ? verified : failed).push(toStatistic(r, now));
-      judged += batch.length;
+  let sourcesRead = 0;
+  let stop: StopReason = 'max_rounds';
+  const report = (stage: Progress['stage'], extra: Partial<Progress> = {}): void => {
+    s.onProgress?.({ stage, round: rounds, sources: sourcesRead, candidates: judged, verified: verified.length, failed: failed.length, ...extra });
+  };
+  try {
+    while (rounds < s.maxRounds) {
+      if (verified.length >= input.min_verified_stats) {
+        stop = 'target_reached';
+        break;
+      }
+      if (judged >= input.max_candidates) {
+        stop = 'max_candidates';
+        break;
+      }
+      rounds++;
+      roundDeadline = s.roundTimeoutMs ? Date.now() + s.roundTimeoutMs : Infinity;
+      const found = await call('research', (cs) =>
+        agents.search({ topic: input.topic, limit: s.sourcesPerRound, offset, reputable_only: input.reputable_only }, cs),
+      );
+      if (found.sources.length === 0) {
+        stop = 'sources_exhausted';
+        break;
+      }
+      offset += found.sources.length;
+      report('research', { sources: sourcesRead + found.sources.length });
+      const extracted = await call('synthesis', (cs) =>
+        agents.extract({ topic: input.topic, sources: found.sources, max_candidates: input.max_candidates - judged }, cs),
+      );
+      sourcesRead += found.sources.length;
+      const fresh = extracted.candidates.filter((c) => {
+        // With `since`, a statistic whose period is unknown is left out: not known to be recent.
+        if (input.since !== undefined && (periodYear(c.period) ?? 0) < input.since) return false;
+        const k = candidateKey(c);
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+      const batch = fresh.slice(0, input.max_candidates - judged);
+      report('synthesis', { candidates: judged + batch.length });
+      if (batch.length > 0) {
+        // The verification contract takes at most VERIFY_BATCH candidates per call.
+        const chunks = Array.from({ length: Math.ceil(batch.length / VERIFY_BATCH) }, (_, i) => batch.slice(i * VERIFY_BATCH, (i + 1) * VERIFY_BATCH));
+        const verdicts = await mapWithConcurrency(chunks, 2, (candidates) => call('verification', (cs) => agents.verify({ candidates }, cs)));
+        const now = new Date().toISOString();
+        for (const r of verdicts.flatMap((v) => v.results)) (r.verified ? verified : failed).push(toStatistic(r, now));
+        judged += batch.length;
+      }
+      report('verification');
+      if (found.total > 0 && offset >= found.total) {
+        stop = verified.length >= input.min_verified_stats ? 'target_reached' : 'sources_exhausted';
+        break;
+      }
+      if (rounds >= s.maxRounds) {
+        stop = verified.length >= input.min_verified_stats ? 'target_reached' : judged >= input.max_candidates ? 'max_candidates' : 'max_rounds';
+      }
     }
-    if (found.total > 0 && offset >= found.total) break;
+  } catch (err) {
+    if (!(err instanceof OutOfTime)) throw err;
+    // Nothing finished: the client gets a timeout, not an empty success.
+    if (rounds <= 1 && verified.length === 0 && failed.length === 0) {
+      throw new HttpError(504, 'request_timeout', err.which === 'deadline' ? 'the request ran out of time' : 'the first round ran out of time');
+    }
+    stop = err.which;
   }
   markCorroborated(verified);
+  report('done', { stop_reason: stop });
   return {
     topic: input.topic,
     statistics: verified,
@@ -229,6 +308,7 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
     partial: verified.length < input.min_verified_stats,
     target_count: input.min_verified_stats,
     rounds,
+    stop_reason: stop,
     failed,
   };
 }
