@@ -44,10 +44,21 @@ async function listen(routes: Record<string, Handler>): Promise<Local> {
   };
 }
 
-/** Runs `body` with a server and a fetcher, and closes both whatever happens. */
-async function withServer(routes: Record<string, Handler>, policy: Partial<FetchPolicy>, body: (s: Local, f: PageFetcher) => Promise<void>): Promise<void> {
+/** `host:port` of a local server, the allow-list entry that opens exactly it. */
+const hostOf = (l: Local): string => new URL(l.base).host;
+
+/**
+ * Runs `body` with a server and a fetcher allowed to reach exactly that server (and `also`),
+ * and closes both whatever happens.
+ */
+async function withServer(
+  routes: Record<string, Handler>,
+  policy: Partial<FetchPolicy>,
+  body: (s: Local, f: PageFetcher) => Promise<void>,
+  also: Local[] = [],
+): Promise<void> {
   const s = await listen(routes);
-  const f = new PageFetcher(policy);
+  const f = new PageFetcher({ ...policy, allow: [s, ...also].map(hostOf) });
   try {
     await body(s, f);
   } finally {
@@ -148,7 +159,7 @@ test('re-checks every redirect target: scheme, credentials, validity', T, () =>
 
 test('refuses URLs before connecting: credentials, schemes, invalid URLs', T, async () => {
   const s = await listen({ '/': html('x') });
-  const f = new PageFetcher({ allowedSchemes: ['https:'] });
+  const f = new PageFetcher({ allowedSchemes: ['https:'], allow: [hostOf(s)] });
   try {
     const creds = await failure(new PageFetcher().fetch(`http://user:secret@${s.base.slice(7)}/`));
     assert.equal(creds.code, 'FETCH_ERR_CREDENTIALS');
@@ -348,9 +359,10 @@ test('never goes through a proxy from HTTP_PROXY / HTTPS_PROXY', T, async () => 
   process.env.http_proxy = proxy.base;
   process.env.HTTPS_PROXY = proxy.base;
   try {
+    // The proxy is allowed too, so a fetcher that used it would reach it.
     await withServer({ '/': html('direct') }, {}, async (s, f) => {
       assert.equal((await f.fetch(`${s.base}/`)).text, 'direct');
-    });
+    }, [proxy]);
     assert.equal(proxy.connections(), 0);
   } finally {
     for (const [k, v] of Object.entries(saved)) {
@@ -373,27 +385,31 @@ test('sends caller headers to the origin asked for, not to another origin after 
       assert.equal(other.seen.get('/there')?.authorization, undefined);
       await assert.rejects(f.fetch(`${s.base}/same`, { headers: { Host: 'evil.example' } }), TypeError);
       await assert.rejects(f.fetch(`${s.base}/same`, { headers: { 'Proxy-Authorization': 'x' } }), TypeError);
-    });
+    }, [other]);
   } finally {
     await other.close();
   }
 });
 
-test('every connection goes through the connector hook', T, async () => {
+test('every connection goes through the policy, then the dial hook with the checked address', T, async () => {
   const sentinel = await listen({ '/': html('must not be reached') });
   const dialled: string[] = [];
   const refuse: Connector = (opts, callback) => {
     dialled.push(`${opts.hostname}:${opts.port}`);
     callback(new Error('dial refused by the test connector'), null);
   };
-  const f = new PageFetcher({}, { connect: refuse });
+  const allowed = new PageFetcher({ allow: [hostOf(sentinel)] }, { dial: refuse });
+  const refused = new PageFetcher({}, { dial: refuse });
   try {
-    const err = await failure(f.fetch(`${sentinel.base}/`));
+    const err = await failure(allowed.fetch(`${sentinel.base}/`));
     assert.equal(err.code, 'FETCH_ERR_NETWORK');
-    assert.deepEqual(dialled, [sentinel.base.slice('http://'.length)]);
+    assert.deepEqual(dialled, [hostOf(sentinel)]);
+    assert.equal((await failure(refused.fetch(`${sentinel.base}/`))).code, 'FETCH_ERR_ADDRESS');
+    assert.equal(dialled.length, 1, 'a refused address never reaches the dial hook');
     assert.equal(sentinel.connections(), 0);
   } finally {
-    await f.close();
+    await allowed.close();
+    await refused.close();
     await sentinel.close();
   }
 });
@@ -402,7 +418,7 @@ test('a refused connection is FETCH_ERR_NETWORK; a closed fetcher refuses to fet
   const s = await listen({});
   const port = new URL(s.base).port;
   await s.close();
-  const f = new PageFetcher({ connectTimeoutMs: 1_000 });
+  const f = new PageFetcher({ connectTimeoutMs: 1_000, allow: [`127.0.0.1:${port}`] });
   const err = await failure(f.fetch(`http://127.0.0.1:${port}/`));
   assert.equal(err.code, 'FETCH_ERR_NETWORK');
   await f.close();

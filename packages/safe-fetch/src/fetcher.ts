@@ -4,8 +4,8 @@ import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { charsetFromContentType, decodeText, sniffHtmlCharset } from './charset.js';
 import { createConnector } from './connector.js';
-import type { Connector } from './connector.js';
-import { FetchError } from './errors.js';
+import type { Connector, ConnectorOptions, Resolver } from './connector.js';
+import { FetchError, refusalReason } from './errors.js';
 import { checkUrl, resolvePolicy } from './policy.js';
 import type { FetchPolicy } from './policy.js';
 
@@ -32,13 +32,22 @@ export interface FetchOptions {
   headers?: Record<string, string>;
 }
 
-/** Replacements for the fetcher's parts, for tests and for the address policy. */
+/** Hooks into the fetcher's parts, for metrics and for tests. None of them can bypass the policy. */
 export interface FetcherHooks {
+  /** Replaces `dns.lookup(host, { all: true })` in the connector (tests pass a stub resolver). */
+  resolve?: Resolver;
   /**
-   * Opens the sockets instead of {@link createConnector}'s connector; it then owns the connect
-   * timeout too. Tests pass one that records and refuses, so nothing is ever dialled.
+   * Opens a socket to an address the policy has already checked (see {@link ConnectorOptions}).
+   * Tests pass one that records and redirects to a loopback sentinel, or refuses.
    */
-  connect?: Connector;
+  dial?: Connector;
+  /**
+   * Called once for every fetch the policy refuses, with a bounded label (`loopback`,
+   * `private`, `metadata`, …, `port`, `scheme`, `credentials`; see `refusalReason`) and the
+   * error, so services can count `stats_fetch_refused_total{reason}`. Must not throw (if it does,
+   * the error is ignored and the fetch still rejects with the refusal).
+   */
+  onRefusal?: (reason: string, err: FetchError) => void;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -52,6 +61,8 @@ const RESERVED_HEADERS = new Set([
 
 /**
  * Fetches web pages within a {@link FetchPolicy}: allowed schemes only, no credentials in URLs,
+ * public addresses and ports 80/443 only unless the allow list opens more (checked on the URL and
+ * again, after resolving once, in the connector: see {@link createConnector}),
  * redirects followed by hand and re-checked at every hop, a total timeout, a byte cap enforced
  * while streaming, and a content-type allowlist. Owns an undici Agent (keep-alive, a few
  * connections per origin); proxies from HTTP(S)_PROXY are never used. Never logs.
@@ -60,12 +71,17 @@ const RESERVED_HEADERS = new Set([
 export class PageFetcher {
   readonly policy: Readonly<FetchPolicy>;
   private readonly agent: Agent;
+  private readonly onRefusal: FetcherHooks['onRefusal'];
 
-  /** Throws a TypeError or RangeError when the policy is invalid. */
+  /** Throws a TypeError or RangeError when the policy is invalid (a bad `allow` entry included). */
   constructor(policy?: Partial<FetchPolicy>, hooks: FetcherHooks = {}) {
     this.policy = resolvePolicy(policy);
+    this.onRefusal = hooks.onRefusal;
+    const connectorOptions: ConnectorOptions = {};
+    if (hooks.resolve !== undefined) connectorOptions.resolve = hooks.resolve;
+    if (hooks.dial !== undefined) connectorOptions.dial = hooks.dial;
     this.agent = new Agent({
-      connect: hooks.connect ?? createConnector(this.policy),
+      connect: createConnector(this.policy, connectorOptions),
       connections: CONNECTIONS_PER_ORIGIN,
       pipelining: 1,
       keepAliveTimeout: 4_000,
@@ -83,6 +99,22 @@ export class PageFetcher {
    * TypeError for a reserved header in `opts.headers` (Host, Connection, Accept-Encoding…).
    */
   async fetch(url: string, opts: FetchOptions = {}): Promise<FetchedPage> {
+    try {
+      return await this.fetchWithin(url, opts);
+    } catch (err) {
+      const reason = refusalReason(err);
+      if (reason !== undefined && this.onRefusal !== undefined) {
+        try {
+          this.onRefusal(reason, err as FetchError);
+        } catch {
+          // A metrics hook must not change the outcome.
+        }
+      }
+      throw err;
+    }
+  }
+
+  private async fetchWithin(url: string, opts: FetchOptions): Promise<FetchedPage> {
     let current = checkUrl(url, this.policy);
     const callerHeaders = checkHeaders(opts.headers);
     const origin = current.origin;
@@ -248,7 +280,14 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
 const ZLIB_CODES = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT', 'ERR_BROTLI_DECOMPRESSION_FAILED']);
 
 function translate(err: unknown, url: URL, timeout: AbortSignal): FetchError {
-  if (err instanceof FetchError) return err;
+  if (err instanceof FetchError) {
+    // The connector's errors carry the origin only: report the URL of the hop that failed.
+    if (err.url !== url.origin) return err;
+    const options: ConstructorParameters<typeof FetchError>[3] = { cause: err.cause };
+    if (err.category !== undefined) options.category = err.category;
+    if (err.address !== undefined) options.address = err.address;
+    return new FetchError(err.code, url.href, err.message.replace(/^safe-fetch: /, ''), options);
+  }
   if (timeout.aborted) return new FetchError('FETCH_ERR_TIMEOUT', url.href, 'timed out', { cause: err });
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
   if (TIMEOUT_CODES.has(code)) return new FetchError('FETCH_ERR_TIMEOUT', url.href, 'timed out', { cause: err });

@@ -55,7 +55,11 @@ async function code(p: Promise<unknown>): Promise<string> {
 }
 
 describe('PageFetcher', { timeout: 20_000 }, () => {
-  const fetcher = new PageFetcher({ maxBytes: 4096, timeoutMs: 800, maxRedirects: 3 });
+  let fetcher: PageFetcher;
+  // Loopback is refused unless allowed: allow exactly this test's server.
+  before(() => {
+    fetcher = new PageFetcher({ maxBytes: 4096, timeoutMs: 800, maxRedirects: 3, allow: [new URL(base).host] });
+  });
   after(() => fetcher.close());
 
   test('fetches a page with its type, charset, bytes and time', async () => {

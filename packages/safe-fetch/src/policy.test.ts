@@ -61,7 +61,11 @@ for (const [url, code] of REFUSED) {
 test('checkUrl parses with WHATWG URL, resolving against a base', T, () => {
   assert.equal(checkUrl('HTTP://Example.ORG:80/a/../b', p).href, 'http://example.org/b');
   assert.equal(checkUrl('/c?d=1', p, new URL('https://example.org/a/b')).href, 'https://example.org/c?d=1');
-  assert.equal(checkUrl('http://0x7f000001/', p).hostname, '127.0.0.1', 'hosts are normalized (the address policy will judge them)');
+  assert.throws(
+    () => checkUrl('http://0x7f000001/', p),
+    (err) => err instanceof FetchError && err.code === 'FETCH_ERR_ADDRESS' && err.url === 'http://127.0.0.1/' && err.category === 'loopback',
+    'hosts are normalized, then judged as addresses',
+  );
   assert.equal(checkUrl('https://example.org/', resolvePolicy({ allowedSchemes: ['https:'] })).protocol, 'https:');
 });
 

@@ -1,8 +1,13 @@
+import { isIP } from 'node:net';
+import { ALWAYS_REFUSED, classifyAddress } from './address.js';
+import { formatAllowEntry, matchingEntries, normalizeHostName, parseAllowList } from './allow.js';
+import type { AllowEntry } from './allow.js';
 import { FetchError } from './errors.js';
 
 /**
- * What a {@link PageFetcher} may fetch and how long and how much it may read. One object, so the
- * address policy added later (private ranges, DNS rebinding) extends this and nothing else.
+ * What a {@link PageFetcher} may fetch, where, and how long and how much it may read. The address
+ * policy (public addresses only, ports, the allow list) is part of it: `checkUrl` applies it to
+ * IP literals and ports before any connection, the connector to every resolved address.
  */
 export interface FetchPolicy {
   /** URL schemes that may be fetched, on the first request and on every redirect. */
@@ -19,6 +24,15 @@ export interface FetchPolicy {
   maxRedirects: number;
   /** Sent as User-Agent. */
   userAgent: string;
+  /** Ports any public host may be fetched on. Other ports need an allow-list entry naming them. */
+  allowedPorts: number[];
+  /**
+   * `STATS_FETCH_ALLOW`: the only way to reach a non-public address. Entries `host[:port]`
+   * (a DNS name: that name, whatever it resolves to; an IP: that address), `[ipv6][:port]`, or a
+   * CIDR (any port in `allowedPorts`). Without a port an entry opens `allowedPorts` only. Cloud
+   * metadata, unspecified, multicast and broadcast addresses are never opened. Default: none.
+   */
+  allow: string[];
 }
 
 export const defaultFetchPolicy: Readonly<FetchPolicy> = Object.freeze({
@@ -35,7 +49,21 @@ export const defaultFetchPolicy: Readonly<FetchPolicy> = Object.freeze({
   ]) as string[],
   maxRedirects: 5,
   userAgent: 'stats-agent/0.1',
+  allowedPorts: Object.freeze([80, 443]) as number[],
+  allow: Object.freeze([]) as unknown as string[],
 });
+
+// The parsed allow list of each resolved policy (policies are frozen, so it cannot go stale).
+const compiled = new WeakMap<object, readonly AllowEntry[]>();
+
+function allowEntries(policy: Readonly<FetchPolicy>): readonly AllowEntry[] {
+  let entries = compiled.get(policy);
+  if (entries === undefined) {
+    entries = Object.freeze(parseAllowList(policy.allow));
+    compiled.set(policy, entries);
+  }
+  return entries;
+}
 
 /**
  * The defaults overlaid with `overrides`, checked and frozen. Throws a TypeError or RangeError
@@ -54,11 +82,58 @@ export function resolvePolicy(overrides: Partial<FetchPolicy> = {}): Readonly<Fe
   }
   if (p.allowedContentTypes.length === 0) throw new TypeError('safe-fetch: allowedContentTypes must not be empty');
   if (/[\r\n]/.test(p.userAgent)) throw new TypeError('safe-fetch: userAgent must be one line');
-  return Object.freeze({
+  if (p.allowedPorts.length === 0 || p.allowedPorts.some((port) => !Number.isSafeInteger(port) || port < 1 || port > 65_535)) {
+    throw new RangeError(`safe-fetch: allowedPorts must be a non-empty list of ports 1-65535 (got ${JSON.stringify(p.allowedPorts)})`);
+  }
+  const entries = Object.freeze(parseAllowList(p.allow)); // throws a TypeError naming a bad entry
+  const resolved = Object.freeze({
     ...p,
     allowedSchemes: Object.freeze([...p.allowedSchemes]) as FetchPolicy['allowedSchemes'],
     allowedContentTypes: Object.freeze(p.allowedContentTypes.map((t) => t.trim().toLowerCase())) as string[],
+    allowedPorts: Object.freeze([...new Set(p.allowedPorts)]) as number[],
+    allow: Object.freeze(entries.map(formatAllowEntry)) as string[],
   });
+  compiled.set(resolved, entries);
+  return resolved;
+}
+
+/** The port a URL connects to: its own, else the scheme's default. */
+export function portOf(url: URL): number {
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
+}
+
+/** The URL's host without IPv6 brackets. */
+export function hostOf(url: URL): string {
+  return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+}
+
+/**
+ * Judges one address that `host` resolved to (or the IP literal itself) for a connection to
+ * `port`, and returns the exact string to dial. Refuses (FetchError FETCH_ERR_ADDRESS with the
+ * address `category`) any address that is not public unless an allow-list entry names the host or
+ * the address for this port, and always refuses metadata, unspecified, multicast and broadcast
+ * addresses; refuses (FETCH_ERR_PORT) a port outside `allowedPorts` that no matching entry names.
+ */
+export function checkAddress(policy: Readonly<FetchPolicy>, host: string, port: number, address: string, url: string): string {
+  const c = classifyAddress(address);
+  const shown = c.category === 'invalid' ? address.slice(0, 64) : c.dial;
+  const refuse = (code: 'FETCH_ERR_ADDRESS' | 'FETCH_ERR_PORT', why: string) =>
+    new FetchError(code, url, why, { category: c.category, address: shown });
+  if (ALWAYS_REFUSED.has(c.category)) throw refuse('FETCH_ERR_ADDRESS', `address ${shown} of ${host} is refused (${c.category})`);
+  const matching = c.category === 'invalid' ? [] : matchingEntries(allowEntries(policy), host, c.ip);
+  const portNamed = matching.some((e) => e.kind !== 'cidr' && e.port === port);
+  const portOk = policy.allowedPorts.includes(port) || portNamed;
+  if (c.category !== 'public' && matching.length === 0) {
+    throw refuse('FETCH_ERR_ADDRESS', `address ${shown} of ${host} is refused (${c.category}; STATS_FETCH_ALLOW does not name it)`);
+  }
+  if (!portOk) throw refuse('FETCH_ERR_PORT', `port ${port} of ${host} is not allowed`);
+  return c.dial;
+}
+
+function isLocalhostName(host: string): boolean {
+  const name = normalizeHostName(host);
+  return name === 'localhost' || name.endsWith('.localhost');
 }
 
 function withoutUndefined<T extends object>(o: T): Partial<T> {
@@ -80,10 +155,13 @@ export function redactUrl(url: string | URL): string {
 
 /**
  * Parses `input` (relative to `base` for a redirect's Location) with the WHATWG URL parser and
- * checks it against the policy: the scheme must be allowed and the URL must carry no
- * credentials. Every hop goes through here; the address checks of the later SSRF policy belong
- * here (for IP literals) and in the connector (for resolved names). Throws FetchError
- * FETCH_ERR_INVALID_URL, FETCH_ERR_SCHEME or FETCH_ERR_CREDENTIALS.
+ * checks it against the policy before any connection: the scheme must be allowed, the URL must
+ * carry no credentials, an IP-literal host must pass {@link checkAddress} (undici resolves no
+ * literal, and WHATWG has already turned 2130706433, 0177.0.0.1, 0x7f.1 and 127.1 into
+ * 127.0.0.1), a `localhost` name is refused unless allowed by name, and a port outside
+ * `allowedPorts` must be named by some allow-list entry. Names are judged again, by address, in
+ * the connector. Every hop goes through here. Throws FetchError FETCH_ERR_INVALID_URL,
+ * FETCH_ERR_SCHEME, FETCH_ERR_CREDENTIALS, FETCH_ERR_ADDRESS or FETCH_ERR_PORT.
  */
 export function checkUrl(input: string, policy: Readonly<FetchPolicy>, base?: URL): URL {
   let url: URL;
@@ -99,5 +177,18 @@ export function checkUrl(input: string, policy: Readonly<FetchPolicy>, base?: UR
     throw new FetchError('FETCH_ERR_CREDENTIALS', redactUrl(url), 'URLs with credentials are refused');
   }
   if (url.hostname === '') throw new FetchError('FETCH_ERR_INVALID_URL', url.href, 'URL has no host');
+  const host = hostOf(url);
+  const port = portOf(url);
+  if (isIP(host) !== 0) {
+    checkAddress(policy, host, port, host, url.href);
+    return url;
+  }
+  const entries = allowEntries(policy);
+  if (isLocalhostName(host) && !entries.some((e) => e.kind === 'name' && e.name === normalizeHostName(host))) {
+    throw new FetchError('FETCH_ERR_ADDRESS', url.href, `host ${host} is refused (loopback)`, { category: 'loopback' });
+  }
+  if (!policy.allowedPorts.includes(port) && !entries.some((e) => e.kind !== 'cidr' && e.port === port)) {
+    throw new FetchError('FETCH_ERR_PORT', url.href, `port ${port} is not allowed`);
+  }
   return url;
 }
