@@ -16,6 +16,12 @@ const schema = baseServiceSchema('orchestration').extend({
   VERIFICATION_TIMEOUT_MS: envInt(60_000, 100, 600_000),
   REQUEST_TIMEOUT_MS: envInt(120_000, 1000, 900_000),
   MAX_ROUNDS: envInt(3, 1, 20),
+  /** Most time one round (search, extract, verify) may take; 0: only REQUEST_TIMEOUT_MS bounds it. */
+  ROUND_TIMEOUT_MS: envInt(60_000, 0, 900_000),
+  /** Asynchronous runs executing at once (POST /v1/runs answers 503 beyond), kept in memory, and kept after finishing for. */
+  RUNS_MAX_ACTIVE: envInt(8, 1, 1000),
+  RUNS_MAX_KEPT: envInt(1000, 1, 100_000),
+  RUN_TTL_MS: envInt(3_600_000, 1000, 30 * 86_400_000),
   SOURCES_PER_ROUND: envInt(8, 1, 50),
   HTTP_BODY_LIMIT_BYTES: envInt(65_536, 1024, 10 * 1024 * 1024),
   /** Concurrent orchestrations; more get 503 at once rather than queueing without bound. */

@@ -10,6 +10,9 @@ import { Histogram } from 'prom-client';
 import { createAgentClients } from './clients.js';
 import { loadConfig } from './config.js';
 import { createHttpApp } from './http/app.js';
+import { createRunsRouter, principalOf } from './http/runs.js';
+import { RunRegistry } from './runs.js';
+import { orchestrate } from './workflow.js';
 
 runMain('orchestration', async () => {
   const config = loadConfig();
@@ -55,14 +58,33 @@ runMain('orchestration', async () => {
   );
   state.clients = clients;
 
+  const timeouts = { research: config.RESEARCH_TIMEOUT_MS, synthesis: config.SYNTHESIS_TIMEOUT_MS, verification: config.VERIFICATION_TIMEOUT_MS };
+  const runs = new RunRegistry({
+    maxActive: config.RUNS_MAX_ACTIVE,
+    maxKept: config.RUNS_MAX_KEPT,
+    ttlMs: config.RUN_TTL_MS,
+    execute: (input, run) =>
+      orchestrate(input, clients, {
+        requestId: run.id,
+        signal: run.signal,
+        onProgress: run.onProgress,
+        timeouts,
+        deadline: Date.now() + config.REQUEST_TIMEOUT_MS,
+        roundTimeoutMs: config.ROUND_TIMEOUT_MS,
+        maxRounds: config.MAX_ROUNDS,
+        sourcesPerRound: config.SOURCES_PER_ROUND,
+      }),
+  });
   const app = createHttpApp({
     agents: clients,
     logger,
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
     maxConcurrent: config.MAX_CONCURRENT_REQUESTS,
     httpDuration,
+    routers: [createRunsRouter({ registry: runs, bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES, ownerOf: principalOf })],
     settings: {
-      timeouts: { research: config.RESEARCH_TIMEOUT_MS, synthesis: config.SYNTHESIS_TIMEOUT_MS, verification: config.VERIFICATION_TIMEOUT_MS },
+      timeouts,
+      roundTimeoutMs: config.ROUND_TIMEOUT_MS,
       maxRounds: config.MAX_ROUNDS,
       sourcesPerRound: config.SOURCES_PER_ROUND,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
@@ -84,6 +106,7 @@ runMain('orchestration', async () => {
     timeoutMs: config.SHUTDOWN_GRACE_MS + 5000,
     steps: [
       { name: 'readiness', run: () => admin.setDraining() },
+      { name: 'runs', run: () => runs.drain(config.SHUTDOWN_GRACE_MS) },
       {
         name: 'http',
         run: () =>

@@ -91,7 +91,7 @@ describe('POST /v1/orchestrate', { timeout: 20_000 }, () => {
       const r = await post(path, JSON.stringify({ topic: 'solar', min_verified_stats: 1 }));
       assert.equal(r.status, 200);
       assert.deepEqual(Object.keys(r.body).sort(), [
-        'failed_count', 'partial', 'statistics', 'target_count', 'timestamp', 'topic', 'total_candidates', 'verified_count',
+        'failed_count', 'partial', 'statistics', 'stop_reason', 'target_count', 'timestamp', 'topic', 'total_candidates', 'verified_count',
       ]);
       const [s] = r.body['statistics'] as Array<Record<string, unknown>>;
       assert.equal(s?.['source_url'], candidate.source_url);

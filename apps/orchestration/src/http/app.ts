@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import { acceptRequestId, type Logger } from '@stats-agent/logging';
 import type { Histogram } from 'prom-client';
 import { HttpError } from '../errors.js';
+import { publicResult } from '../runs.js';
 import { orchestrate, verifyCandidates, type Agents, type OrchestrateResult, type WorkflowSettings } from '../workflow.js';
 import { describeIssues, orchestrateBodySchema, orchestrateQuerySchema, verifyBodySchema } from './schemas.js';
 
@@ -13,6 +14,8 @@ export interface HttpAppDeps {
   bodyLimitBytes: number;
   maxConcurrent: number;
   httpDuration?: Histogram<'route' | 'status'>;
+  /** More routes (the runs API), mounted after the built-in ones and before the 404. */
+  routers?: express.Router[];
 }
 
 interface Locals {
@@ -113,8 +116,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
         { verified: result.verified_count, failed: result.failed_count, rounds: result.rounds, partial: result.partial },
         'orchestration done',
       );
-      const { failed: _failed, rounds: _rounds, ...publicResult } = result;
-      res.status(200).json(query.data.format === 'claims' ? claims(result) : publicResult);
+      res.status(200).json(query.data.format === 'claims' ? claims(result) : publicResult(result));
     });
   };
 
@@ -142,6 +144,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   const json = express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' });
   for (const path of ['/v1/orchestrate', '/orchestrate']) app.post(path, requireJson, json, wrap(handler));
   for (const path of ['/v1/verify', '/verify']) app.post(path, requireJson, json, wrap(verifyHandler));
+
+  for (const router of deps.routers ?? []) app.use(router);
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new HttpError(404, 'not_found', 'no such endpoint')));
 

@@ -1,0 +1,148 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { HttpError } from '../errors.js';
+import type { Run, RunEvent, RunRegistry } from '../runs.js';
+import { describeIssues, orchestrateBodySchema } from './schemas.js';
+
+export interface RunsRouterDeps {
+  registry: RunRegistry;
+  bodyLimitBytes: number;
+  /** The principal a request acts for; runs are owned by it and visible only to it. */
+  ownerOf: (res: Response) => string;
+  /** Middleware run before each route: authentication and scope checks (`create` needs search, the rest read). */
+  guards?: { create?: RequestHandler[]; read?: RequestHandler[] };
+  /** A comment line keeps idle event streams open through proxies. */
+  heartbeatMs?: number;
+}
+
+const runIdSchema = z.string().regex(/^run_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'is not a run id');
+const listQuerySchema = z.strictObject({
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1).max(100).default(20),
+});
+const eventsQuerySchema = z.strictObject({
+  after: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0).optional(),
+});
+const lastEventIdSchema = z.coerce.number().int().min(0);
+
+/**
+ * The principal id the authentication middleware put on `res.locals.principal`, or `anonymous`
+ * when the edge runs without authentication (tests).
+ */
+export function principalOf(res: Response): string {
+  const principal = (res.locals as { principal?: { id?: unknown } }).principal;
+  return typeof principal?.id === 'string' && principal.id !== '' ? principal.id : 'anonymous';
+}
+
+function view(run: Run): object {
+  return {
+    run_id: run.id,
+    status: run.status,
+    topic: run.input.topic,
+    request: run.input,
+    created_at: run.created_at,
+    updated_at: run.updated_at,
+    progress: run.progress,
+    result: run.result,
+    error: run.error,
+    links: { self: `/v1/runs/${run.id}`, events: `/v1/runs/${run.id}/events` },
+  };
+}
+
+function sse(res: Response, e: RunEvent): void {
+  res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, at: e.at })}\n\n`);
+}
+
+/**
+ * `POST /v1/runs` (202 + the run), `GET /v1/runs` (the caller's runs), `GET /v1/runs/{id}`, and
+ * `GET /v1/runs/{id}/events`: Server-Sent Events — the events so far (after `Last-Event-ID` or
+ * `?after=`), then each new one, ending with `done` or `error` when the run ends.
+ */
+export function createRunsRouter(deps: RunsRouterDeps): express.Router {
+  const router = express.Router();
+  const create = deps.guards?.create ?? [];
+  const read = deps.guards?.read ?? [];
+  const wrap = (fn: (req: Request, res: Response) => Promise<void> | void) => (req: Request, res: Response, next: NextFunction) => {
+    Promise.resolve()
+      .then(() => fn(req, res))
+      .catch(next);
+  };
+  const runOf = (req: Request, res: Response): Run => {
+    const id = runIdSchema.safeParse(req.params['id']);
+    if (!id.success) throw new HttpError(400, 'invalid_path', `id: ${describeIssues(id.error)}`);
+    const run = deps.registry.get(id.data, deps.ownerOf(res));
+    if (!run) throw new HttpError(404, 'not_found', 'no such run');
+    return run;
+  };
+  const requireJson = (req: Request, _res: Response, next: NextFunction): void => {
+    next(req.is('application/json') ? undefined : new HttpError(415, 'unsupported_media_type', 'request body must be application/json'));
+  };
+  const noQuery = (req: Request): void => {
+    if (Object.keys(req.query).length > 0) throw new HttpError(400, 'invalid_query', 'this endpoint takes no query parameters');
+  };
+
+  router.post(
+    '/v1/runs',
+    ...create,
+    requireJson,
+    express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' }),
+    wrap((req, res) => {
+      noQuery(req);
+      const body = orchestrateBodySchema.safeParse(req.body);
+      if (!body.success) throw new HttpError(400, 'invalid_request', describeIssues(body.error));
+      const run = deps.registry.create(deps.ownerOf(res), body.data);
+      res.status(202).location(`/v1/runs/${run.id}`).json(view(run));
+    }),
+  );
+
+  router.get(
+    '/v1/runs',
+    ...read,
+    wrap((req, res) => {
+      const q = listQuerySchema.safeParse(req.query);
+      if (!q.success) throw new HttpError(400, 'invalid_query', describeIssues(q.error));
+      const runs = deps.registry.list(deps.ownerOf(res), q.data.limit);
+      res.json({ runs: runs.map((r) => ({ run_id: r.id, status: r.status, topic: r.input.topic, created_at: r.created_at, updated_at: r.updated_at })) });
+    }),
+  );
+
+  router.get(
+    '/v1/runs/:id',
+    ...read,
+    wrap((req, res) => {
+      noQuery(req);
+      res.json(view(runOf(req, res)));
+    }),
+  );
+
+  router.get(
+    '/v1/runs/:id/events',
+    ...read,
+    wrap((req, res) => {
+      const q = eventsQuerySchema.safeParse(req.query);
+      if (!q.success) throw new HttpError(400, 'invalid_query', describeIssues(q.error));
+      const lastId = lastEventIdSchema.safeParse(req.get('last-event-id'));
+      const after = q.data.after ?? (lastId.success ? lastId.data : 0);
+      const run = runOf(req, res);
+      res.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+      res.flushHeaders();
+      const timer: { heartbeat?: NodeJS.Timeout } = {};
+      const finish = (): void => {
+        clearInterval(timer.heartbeat);
+        unfollow?.();
+        if (!res.writableEnded) res.end();
+      };
+      const unfollow = deps.registry.follow(run, after, (e) => {
+        sse(res, e);
+        if (e.type !== 'progress') setImmediate(finish);
+      });
+      if (!unfollow) {
+        finish();
+        return;
+      }
+      timer.heartbeat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
+      timer.heartbeat.unref();
+      res.on('close', finish);
+    }),
+  );
+  return router;
+}
