@@ -117,7 +117,8 @@ function buildClaims(pages: Page[], base: string, r: () => number): Claim[] {
 
 async function runCorpus(name: string, dir: string) {
   const server = await startCorpusServer({ dir, port: 0 });
-  const fetcher = new PageFetcher({ maxBytes: 10 * 1024 * 1024, timeoutMs: 20_000 });
+  // The corpus server is on loopback: allow exactly its host:port, nothing else.
+  const fetcher = new PageFetcher({ maxBytes: 10 * 1024 * 1024, timeoutMs: 20_000, allow: [new URL(server.url).host] });
   try {
     const docs = await listDocuments(dir);
     const pages: Page[] = [];

@@ -12,7 +12,10 @@ runMain('synthesis', async () => {
   const config = loadConfig();
   const logger = createLogger({ service: 'synthesis', level: config.LOG_LEVEL });
   const metrics = createMetrics('synthesis');
-  const fetcher = new PageFetcher({ timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.FETCH_MAX_BYTES });
+  const fetcher = new PageFetcher(
+    { timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.FETCH_MAX_BYTES, allow: config.STATS_FETCH_ALLOW },
+    { onRefusal: (reason) => logger.warn({ reason }, 'fetch refused by the SSRF policy') },
+  );
   const agent = await startAgent({
     services: [SYNTHESIS_SERVICE],
     config,

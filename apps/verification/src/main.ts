@@ -13,7 +13,10 @@ runMain('verification', async () => {
   const logger = createLogger({ service: 'verification', level: config.LOG_LEVEL });
   const metrics = createMetrics('verification');
   // Its own fetcher: verification never trusts what synthesis read.
-  const fetcher = new PageFetcher({ timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.FETCH_MAX_BYTES });
+  const fetcher = new PageFetcher(
+    { timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.FETCH_MAX_BYTES, allow: config.STATS_FETCH_ALLOW },
+    { onRefusal: (reason) => logger.warn({ reason }, 'fetch refused by the SSRF policy') },
+  );
   const agent = await startAgent({
     services: [VERIFICATION_SERVICE],
     config,

@@ -40,8 +40,19 @@ export function fetchSchema() {
     FETCH_CONCURRENCY: envInt(4, 1, 32),
     FETCH_TIMEOUT_MS: envInt(10_000, 100, 120_000),
     FETCH_MAX_BYTES: envInt(5 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+    /**
+     * The only non-public hosts fetching may reach: comma list of `host[:port]`, `[ipv6]:port` or
+     * CIDR; empty means none. Parsed into a list here; @stats-agent/safe-fetch checks each entry.
+     */
+    STATS_FETCH_ALLOW: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+      .refine((list) => list.every((e) => FETCH_ALLOW_ENTRY.test(e)), 'must be a comma list of host[:port], [ipv6]:port or CIDR'),
   });
 }
+
+const FETCH_ALLOW_ENTRY = /^(?:\[[0-9A-Fa-f:.]+\](?::\d{1,5})?|[A-Za-z0-9_.-]+(?::\d{1,5})?|[0-9A-Fa-f:.]+\/\d{1,3}|[0-9A-Fa-f:.]+)$/;
 
 export function orchestratorIdOf(cfg: { ORCHESTRATOR_SPIFFE_ID?: string | undefined; SPIFFE_TRUST_DOMAIN: string }): string {
   return cfg.ORCHESTRATOR_SPIFFE_ID ?? serviceSpiffeId('orchestration', cfg.SPIFFE_TRUST_DOMAIN);
