@@ -66,14 +66,6 @@ async function postJson(baseUrl: string, path: string, payload: unknown, timeout
   return { status: res.status, body };
 }
 
-/** Calls `POST /v1/orchestrate`; rejects with ApiError carrying the server's error code. */
-export async function search(baseUrl: string, params: SearchParams, timeoutMs: number): Promise<{ raw: unknown; parsed: OrchestrateResponse }> {
-  const { status, body } = await postJson(baseUrl, '/v1/orchestrate', params, timeoutMs);
-  const parsed = orchestrateResponseSchema.safeParse(body);
-  if (!parsed.success) throw new ApiError(status, 'bad_response', 'the orchestrator answered with an unexpected shape');
-  return { raw: body, parsed: parsed.data };
-}
-
 export const verifyResponseSchema = z.object({
   results: z.array(z.object({ statistic: statisticSchema, verified: z.boolean(), reason: z.string() })),
   verified_count: z.number(),

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -38,13 +38,52 @@ let server: Server;
 let url: string;
 const bodies: unknown[] = [];
 
+const RUN_ID = 'run_00000000-0000-4000-8000-000000000001';
+const progressEvents = [
+  { stage: 'research', round: 1, sources: 8, candidates: 0, verified: 0, failed: 0 },
+  { stage: 'synthesis', round: 1, sources: 8, candidates: 3, verified: 0, failed: 0 },
+  { stage: 'verification', round: 1, sources: 8, candidates: 3, verified: 1, failed: 2 },
+];
+const eventsSeen: Array<string | undefined> = [];
+
+/** The runs API as the orchestrator speaks it: 202 + run, SSE events, the run with its result. */
+function runsApi(req: IncomingMessage, res: ServerResponse, body: { topic?: string }, topicOf: Map<string, string>): void {
+  const sse = (id: number, event: string, data: object) => res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const links = { self: `/v1/runs/${RUN_ID}`, events: `/v1/runs/${RUN_ID}/events` };
+  if (req.method === 'POST') {
+    if (body.topic === 'busy') {
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'busy', message: 'too many runs in progress', request_id: 'r' } }));
+      return;
+    }
+    topicOf.set(RUN_ID, body.topic ?? '');
+    res.writeHead(202, { 'content-type': 'application/json', location: links.self }).end(JSON.stringify({ run_id: RUN_ID, status: 'running', result: null, error: null, links }));
+    return;
+  }
+  const topic = topicOf.get(RUN_ID) ?? '';
+  if (req.url === links.events) {
+    const last = Number(req.headers['last-event-id'] ?? 0);
+    eventsSeen.push(req.headers['last-event-id'] as string | undefined);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(': keep-alive\n\n');
+    progressEvents.forEach((p, i) => i + 1 > last && sse(i + 1, 'progress', p));
+    // "flaky": the first stream drops after the events, before the end; the client reconnects.
+    if (topic === 'flaky' && last === 0) return void setTimeout(() => res.socket?.destroy(), 100);
+    if (topic === 'down') sse(4, 'error', { status: 'failed', code: 'agent_unavailable', message: 'the research agent is unavailable' });
+    else sse(4, 'done', { status: 'succeeded', verified: 1 });
+    res.end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ run_id: RUN_ID, status: 'succeeded', result, error: null, links }));
+}
+
 before(async () => {
+  const topicOf = new Map<string, string>();
   server = createServer((req, res) => {
     let data = '';
     req.on('data', (c: Buffer) => (data += c.toString()));
     req.on('end', () => {
-      const body = JSON.parse(data) as { topic: string; candidates?: Array<{ excerpt: string }> };
-      bodies.push(body);
+      const body = (data ? JSON.parse(data) : {}) as { topic: string; candidates?: Array<{ excerpt: string }> };
+      if (data) bodies.push(body);
       if (req.url === '/v1/verify') {
         const results = (body.candidates ?? []).map((c) => ({
           statistic: { ...result.statistics[0], ...c },
@@ -53,10 +92,10 @@ before(async () => {
         }));
         const verified = results.filter((r) => r.verified).length;
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results, verified_count: verified, failed_count: results.length - verified }));
-      } else if (body.topic === 'down') {
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'agent_unavailable', message: 'the research agent is unavailable', request_id: 'r' } }));
+      } else if (req.url?.startsWith('/v1/runs')) {
+        runsApi(req, res, body, topicOf);
       } else {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'no such endpoint', request_id: 'r' } }));
       }
     });
   });
@@ -85,6 +124,31 @@ describe('stats-agent search', { timeout: 30_000 }, () => {
     assert.match(r.stdout, /<http:\/\/127\.0\.0\.1:1\/energy\/solar\.html>/);
     assert.match(r.stdout, /1 verified of 3 candidates \(2 failed verification\) — partial: target was 10/);
     assert.deepEqual(bodies.at(-1), { topic: 'solar', min_verified_stats: 4, max_candidates: 9, reputable_only: true, since: 2020 });
+  });
+
+  test('reports progress on stderr while the run goes, results only on stdout', async () => {
+    const r = await run(['search', 'solar', '--url', url]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /round 1 {2}research +sources 8 {2}candidates 0 {2}verified 0/);
+    assert.match(r.stderr, /round 1 {2}verification +sources 8 {2}candidates 3 {2}verified 1/);
+    assert.match(r.stderr, /done: 1 verified of 3 candidates \(partial: 10 wanted\)/);
+    assert.doesNotMatch(r.stdout, /round 1/);
+    const quiet = await run(['search', 'solar', '--url', url, '--quiet']);
+    assert.equal(quiet.stderr, '');
+  });
+
+  test('a dropped event stream is resumed from the last event id', async () => {
+    eventsSeen.length = 0;
+    const r = await run(['search', 'flaky', '--url', url]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(eventsSeen, [undefined, '3']);
+    assert.equal(r.stderr.match(/round 1 {2}verification/g)?.length, 1, 'no event reported twice');
+  });
+
+  test('a run refused at once (503) is reported with its code', async () => {
+    const r = await run(['search', 'busy', '--url', url]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /busy: too many runs in progress/);
   });
 
   test('--output json prints the server JSON unchanged', async () => {

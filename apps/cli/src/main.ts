@@ -2,8 +2,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { launchTeam, type Team } from '@stats-agent/launcher';
 import { readFile, stat } from 'node:fs/promises';
-import { ApiError, search, verify, type SearchParams } from './api.js';
+import { ApiError, verify, type SearchParams } from './api.js';
 import { formatTable, formatVerdicts } from './format.js';
+import { formatProgress, searchWithProgress } from './runs.js';
 
 const DEFAULT_URL = process.env['STATS_AGENT_URL'] ?? 'http://127.0.0.1:8000';
 
@@ -19,9 +20,14 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
-async function runSearch(url: string, params: SearchParams, output: string, timeoutMs: number): Promise<number> {
-  process.stderr.write(`searching "${params.topic}" at ${url} …\n`);
-  const { raw, parsed } = await search(url, params, timeoutMs);
+/** Runs the search as an asynchronous run: progress lines on stderr (unless quiet), the result on stdout. */
+async function runSearch(url: string, params: SearchParams, output: string, timeoutMs: number, quiet = false): Promise<number> {
+  if (!quiet) process.stderr.write(`searching "${params.topic}" at ${url} …\n`);
+  const { raw, parsed } = await searchWithProgress(url, params, {
+    timeoutMs,
+    ...(quiet ? {} : { onProgress: (p) => process.stderr.write(`  ${formatProgress(p)}`) }),
+  });
+  if (!quiet) process.stderr.write(`done: ${parsed.verified_count} verified of ${parsed.total_candidates} candidates${parsed.partial ? ` (partial: ${parsed.target_count} wanted)` : ''}\n`);
   process.stdout.write(output === 'json' ? `${JSON.stringify(raw, null, 2)}\n` : formatTable(parsed));
   return parsed.verified_count > 0 ? 0 : 3;
 }
@@ -60,7 +66,8 @@ program
   .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
   .option('--url <url>', 'orchestrator base URL (env STATS_AGENT_URL)', DEFAULT_URL)
   .option('--timeout <ms>', 'give up after this many milliseconds', positiveInt, 180_000)
-  .action(async (topic: string, o: { minStats: number; maxCandidates: number; reputableOnly: boolean; since?: number; output: string; url: string; timeout: number }) => {
+  .option('--quiet', 'no progress on stderr', false)
+  .action(async (topic: string, o: { minStats: number; maxCandidates: number; reputableOnly: boolean; since?: number; output: string; url: string; timeout: number; quiet: boolean }) => {
     const code = await runSearch(
       o.url,
       {
@@ -72,6 +79,7 @@ program
       },
       o.output,
       o.timeout,
+      o.quiet,
     ).catch(fail);
     process.exit(code);
   });
