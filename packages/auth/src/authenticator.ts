@@ -85,7 +85,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
         }
         return { id: r.subject, kind: 'jwt', scopes: r.scopes, subject: r.subject };
       }
-      throw tag(invalidCredential('malformed', 'the credential is neither an API key (sk_…) nor a JWT'), 'unknown');
+      throw tag(invalidCredential('malformed', 'the credential is neither an API key (sk_...) nor a JWT'), 'unknown');
     },
   };
 }

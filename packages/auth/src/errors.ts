@@ -19,8 +19,11 @@ export class EdgeError extends Error {
 
 const REALM = 'stats-agent';
 
-/** RFC 6750 §3: a quoted-string may not carry `"` or `\`; our descriptions never need them. */
-const quote = (s: string): string => `"${s.replace(/["\\]/g, "'")}"`;
+/**
+ * RFC 6750 §3: error_description and scope may only hold %x20-21 / %x23-5B / %x5D-7E — no `"`,
+ * no `\\`, nothing outside printable ASCII (Node also refuses such a header value outright).
+ */
+const quote = (s: string): string => `"${s.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?')}"`;
 
 export function bearerChallenge(error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope', description?: string, scope?: string): string {
   const parts = [`realm=${quote(REALM)}`];

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type CryptoKey } from 'jose';
 import { createHmac } from 'node:crypto';
+import { createAuthenticator } from './authenticator.js';
+import { EdgeError } from './errors.js';
 import { createOidcVerifier, type TokenCheck } from './oidc.js';
 
 /** A local identity provider: discovery document and JWKS, as Okta serves them (`/v1/keys`). */
@@ -195,5 +197,23 @@ describe('OIDC access tokens', { timeout: 20_000 }, () => {
     assert.throws(() => createOidcVerifier({ issuer: 'http://idp.example.com/oauth2/default', audience: AUD, allowInsecureLoopback: true }), /must be https/);
     assert.throws(() => createOidcVerifier({ issuer: idp.issuer, audience: AUD }), /must be https/);
     assert.throws(() => createOidcVerifier({ issuer: 'https://idp.example.com', audience: '' }), /OIDC_AUDIENCE/);
+  });
+});
+
+describe('bearer tokens through the authenticator', { timeout: 20_000 }, () => {
+  test('a JWT-shaped bearer goes to OIDC: principal kind jwt; a bad token is 401, an unreachable IdP 503', async () => {
+    const auth = createAuthenticator({ oidc: createOidcVerifier({ issuer: idp.issuer, audience: AUD, allowInsecureLoopback: true, cooldownMs: 0 }) });
+    const token = await sign({ scp: ['stats:read'] }, rsa.privateKey, { alg: 'RS256', kid: 'rsa-1' });
+    assert.deepEqual(await auth.authenticate({ authorization: `Bearer ${token}` }), { id: 'user-42', kind: 'jwt', scopes: ['stats:read'], subject: 'user-42' });
+    const claims = { sub: 'x', iss: idp.issuer, aud: AUD, exp: Math.floor(Date.now() / 1000) + 60 };
+    await assert.rejects(auth.authenticate({ authorization: `Bearer ${b64({ alg: 'none' })}.${b64(claims)}.` }), (e: unknown) => e instanceof EdgeError && e.status === 401 && e.reason === 'jwt_alg_not_allowed');
+    await assert.rejects(auth.authenticate({ authorization: `Bearer sk_a_${'x'.repeat(43)}` }), (e: unknown) => e instanceof EdgeError && e.status === 401 && e.reason === 'api_keys_disabled');
+    idp.mode = 'error';
+    try {
+      const fresh = createAuthenticator({ oidc: createOidcVerifier({ issuer: idp.issuer, audience: AUD, allowInsecureLoopback: true }) });
+      await assert.rejects(fresh.authenticate({ authorization: `Bearer ${token}` }), (e: unknown) => e instanceof EdgeError && e.status === 503 && e.code === 'auth_unavailable');
+    } finally {
+      idp.mode = 'ok';
+    }
   });
 });
