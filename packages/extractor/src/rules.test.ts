@@ -38,3 +38,24 @@ test('maxCandidates caps the list; topic terms skip stop words', { timeout: 5000
   assert.deepEqual(topicTerms('The growth of Urban population'), ['growth', 'urban', 'population']);
   assert.equal(termOverlap(['urban', 'population'], 'Urban populations grew'), 1);
 });
+
+test('a number in a table cell is named by caption, row label and column header, excerpt the row', { timeout: 5000 }, () => {
+  const page = htmlToText(`<main><h2>Labour market</h2><table>
+  <caption>Headline indicators, October&ndash;December 2023</caption>
+  <thead><tr><th>Indicator</th><th>Level</th><th>Change on year</th></tr></thead>
+  <tr><td>Unemployment rate</td><td>5.9%</td><td>-0.2 pp</td></tr>
+  <tr><td>Vacancies</td><td>812,000</td><td>-14.5%</td></tr>
+  <tr><th>GDP (US$ billions)</th><td>2,345</td><td></td></tr>
+</table></main>`);
+  assert.deepEqual(page.tables?.[0]?.headers, ['Indicator', 'Level', 'Change on year']);
+  const c = extractCandidates(page, { topic: 'vacancies', sourceName: 's', sourceUrl: 'http://127.0.0.1:1/t', maxCandidates: 20 });
+  const by = (v: number) => c.find((x) => x.value === v);
+  assert.equal(by(812000)?.name, 'Headline indicators, October\u2013December 2023: Vacancies \u2014 Level');
+  assert.equal(by(812000)?.excerpt, 'Vacancies 812,000 -14.5%');
+  assert.equal(by(-14.5)?.name, 'Headline indicators, October\u2013December 2023: Vacancies \u2014 Change on year');
+  assert.equal(by(5.9)?.unit, '%');
+  // The column header carries the scale the cell leaves out; the value stays as printed.
+  assert.equal(by(2345)?.name, 'Headline indicators, October\u2013December 2023: GDP (US$ billions) \u2014 Level');
+  // The row about the topic ranks above the others.
+  assert.ok((by(812000)?.relevance ?? 0) > (by(5.9)?.relevance ?? 1));
+});

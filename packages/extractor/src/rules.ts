@@ -1,5 +1,5 @@
 import type { CandidateStatistic__Output } from '@stats-agent/proto';
-import { findQuantities, splitSentences, type PageText } from '@stats-agent/text';
+import { findQuantities, splitSentences, type PageText, type TableText } from '@stats-agent/text';
 
 const STOP = new Set('a an and are as at be by for from has have in is it its of on or that the to was were with about'.split(' '));
 
@@ -39,6 +39,36 @@ function nameFor(heading: string | undefined, sentence: string, quantityStart: n
   return heading && !phrase.toLowerCase().includes(heading.toLowerCase()) ? `${heading}: ${phrase}` : phrase;
 }
 
+interface RowAt {
+  table: TableText;
+  cells: string[];
+}
+
+/** Each data row of the page's tables by the line it renders as (non-empty cells joined by spaces). */
+function rowsByLine(page: PageText): Map<string, RowAt> {
+  const rows = new Map<string, RowAt>();
+  for (const table of page.tables ?? []) {
+    for (const cells of table.rows) rows.set(cells.filter((c) => c !== '').join(' '), { table, cells });
+  }
+  return rows;
+}
+
+/**
+ * The name of a number in a table cell: the table's caption (else the heading above it), the row's
+ * label (its first cell, when that is not the number itself) and the column's header, which often
+ * carries the unit or scale ("GDP (US$ billions)"): "Headline indicators: Vacancies — Level".
+ */
+function nameForCell(at: RowAt, raw: string, heading: string | undefined): string | undefined {
+  const col = at.cells.findIndex((c) => c.includes(raw));
+  if (col < 0) return undefined;
+  const rowLabel = col > 0 ? at.cells[0] : undefined;
+  const header = at.table.headers[col];
+  const context = at.table.caption || heading;
+  const what = [rowLabel, header].filter((p): p is string => p !== undefined && p !== '').join(' — ');
+  if (what === '') return undefined;
+  return context && !what.toLowerCase().includes(context.toLowerCase()) ? `${context}: ${what}` : what;
+}
+
 export interface ExtractOptions {
   topic: string;
   sourceName: string;
@@ -55,15 +85,19 @@ export function extractCandidates(page: PageText, opts: ExtractOptions): Candida
   const terms = topicTerms(opts.topic);
   const titleScore = termOverlap(terms, page.title);
   const out: CandidateStatistic__Output[] = [];
+  const rows = rowsByLine(page);
   for (const sentence of splitSentences(page.text)) {
     if (sentence.text.length > 600) continue;
     const quantities = findQuantities(sentence.text);
     if (quantities.length === 0) continue;
     const heading = headingBefore(page, sentence.start);
-    const relevance = 0.6 * termOverlap(terms, sentence.text) + 0.25 * termOverlap(terms, heading ?? '') + 0.15 * titleScore;
+    const row = rows.get(sentence.text.trim());
+    const context = row ? `${row.table.caption} ${row.table.headers.join(' ')}` : '';
+    const relevance =
+      0.6 * termOverlap(terms, `${sentence.text} ${context}`) + 0.25 * termOverlap(terms, heading ?? '') + 0.15 * titleScore;
     for (const q of quantities) {
       out.push({
-        name: nameFor(heading, sentence.text, q.start),
+        name: (row && nameForCell(row, q.raw, heading)) || nameFor(heading, sentence.text, q.start),
         value: q.value,
         unit: q.unit,
         source: opts.sourceName,

@@ -1,7 +1,7 @@
 import { Parser } from 'htmlparser2';
 import type { Handler } from 'htmlparser2';
 import { TextBuilder, oneLine } from './text-builder.js';
-import type { PageText } from './text-builder.js';
+import type { PageText, TableText } from './text-builder.js';
 
 // Elements whose whole subtree is not main content. `header` is handled apart: a site header is
 // dropped, but a <header> inside <main> or <article> usually holds the article's own title.
@@ -52,6 +52,9 @@ interface Frame {
  */
 export function htmlToText(html: string): PageText {
   const events: Event[] = [];
+  const tables: TableText[] = [];
+  // Open tables (nested ones too), with the row and cell being read.
+  const open: { table: TableText; row?: string[]; cell?: string[]; caption?: string[]; allHeader: boolean }[] = [];
   const stack: Frame[] = [];
   let drop = 0;
   let main = 0;
@@ -92,6 +95,18 @@ export function htmlToText(html: string): PageText {
       stack.push(frame);
       if (frame.title) titleParts = [];
       if (frame.h1) h1Parts = [];
+      if (drop === 0 && !dropsHere) {
+        const t = open.at(-1);
+        if (name === 'table') open.push({ table: { caption: '', headers: [], rows: [] }, allHeader: true });
+        else if (t && name === 'caption') t.caption = [];
+        else if (t && name === 'tr') {
+          t.row = [];
+          t.allHeader = true;
+        } else if (t?.row && CELL.has(name)) {
+          t.cell = [];
+          if (name === 'td') t.allHeader = false;
+        }
+      }
       if (BLOCK.has(name)) emit({ kind: 'break', scope: scope() });
       else if (CELL.has(name)) emit({ kind: 'space', scope: scope() });
       if (frame.drop) drop++;
@@ -127,11 +142,31 @@ export function htmlToText(html: string): PageText {
       }
       if (BLOCK.has(name)) emit({ kind: 'break', scope: scope() });
       else if (CELL.has(name)) emit({ kind: 'space', scope: scope() });
+      const t = open.at(-1);
+      if (t && drop === 0 && !frame.drop) {
+        if (name === 'table') {
+          open.pop();
+          if (t.table.rows.length > 0) tables.push(t.table);
+        } else if (name === 'caption' && t.caption) {
+          t.table.caption = oneLine(t.caption.join(''));
+          t.caption = undefined;
+        } else if (CELL.has(name) && t.row && t.cell) {
+          t.row.push(oneLine(t.cell.join('')));
+          t.cell = undefined;
+        } else if (name === 'tr' && t.row) {
+          if (t.allHeader && t.table.headers.length === 0 && t.table.rows.length === 0) t.table.headers = t.row;
+          else if (t.row.some((c) => c !== '')) t.table.rows.push(t.row);
+          t.row = undefined;
+        }
+      }
     },
     ontext(data) {
       titleParts?.push(data);
       if (drop > 0) return;
       h1Parts?.push(data);
+      const t = open.at(-1);
+      t?.cell?.push(data);
+      t?.caption?.push(data);
       if (pre === 0) {
         emit({ kind: 'text', scope: scope(), text: data });
         return;
@@ -155,7 +190,9 @@ export function htmlToText(html: string): PageText {
     rendered = render(events, mask);
     if (rendered.text !== '') break;
   }
-  return { text: rendered.text, title: title || firstH1 || '', headings: rendered.headings };
+  const page: PageText = { text: rendered.text, title: title || firstH1 || '', headings: rendered.headings };
+  if (tables.length > 0) page.tables = tables;
+  return page;
 }
 
 /** Renders the events whose scope includes every bit of `mask` (0 keeps everything). */

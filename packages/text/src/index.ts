@@ -1,6 +1,6 @@
 // @stats-agent/text: pure functions from page bodies to text, sentences and quantities, and the
 // matching that finds a quoted excerpt again in a page. No I/O.
-export type { Heading, PageText } from './text-builder.js';
+export type { Heading, PageText, TableText } from './text-builder.js';
 export { htmlToText } from './html.js';
 export { markdownToText } from './markdown.js';
 export type { FetchedBody } from './page-text.js';

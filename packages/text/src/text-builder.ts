@@ -14,6 +14,15 @@ export interface PageText {
   text: string;
   title: string;
   headings: Heading[];
+  /** HTML tables with data rows, as cell texts: each row is one line of `text` (its non-empty cells joined by spaces). */
+  tables?: TableText[];
+}
+
+/** A table's caption, header row (the first row when it has only `th` cells) and data rows, as cell texts. */
+export interface TableText {
+  caption: string;
+  headers: string[];
+  rows: string[][];
 }
 
 /** Soft hyphens and zero-width characters: invisible, and never part of what a reader quotes. */
