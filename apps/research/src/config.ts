@@ -2,19 +2,61 @@ import { agentSchema, envInt, parseConfig } from '@stats-agent/runtime';
 import { sampleCorpusDir } from '@stats-agent/corpus';
 import { z } from 'zod';
 
-const schema = agentSchema('research').extend({
-  SEARCH_PROVIDER: z
-    .enum(['local', 'serper', 'serpapi'])
-    .default('local')
-    .refine((p) => p === 'local', 'only `local` is available in this version (serper and serpapi come with the search-provider issue)'),
-  LOCAL_CORPUS_DIR: z.string().min(1).default(sampleCorpusDir()),
-  LOCAL_CORPUS_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://127.0.0.1:8010'),
-  /** JSON tiers merged into the built-in ones (see reputation.ts). */
-  REPUTATION_TIERS_FILE: z.string().min(1).optional(),
-  SEARCH_CACHE_TTL_MS: envInt(300_000, 1, 86_400_000),
-  SEARCH_CACHE_MAX_ENTRIES: envInt(1000, 1, 1_000_000),
-  SEARCH_DEFAULT_LIMIT: z.coerce.number().int().min(1).max(50).default(10),
-});
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * A provider's base URL: https, or plain http only on loopback (the tests' fake providers).
+ * No credentials, query or fragment: the key is sent by the provider code, never in this URL.
+ */
+const providerBaseUrl = (dflt: string) =>
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default(dflt)
+    .refine((v) => {
+      const u = new URL(v);
+      return u.protocol === 'https:' || LOOPBACK_HOSTS.has(u.hostname);
+    }, 'must be https (plain http only on 127.0.0.1 or localhost)')
+    .refine((v) => {
+      const u = new URL(v);
+      return u.username === '' && u.password === '' && u.search === '' && u.hash === '';
+    }, 'must not carry credentials, a query or a fragment');
+
+const schema = agentSchema('research')
+  .extend({
+    SEARCH_PROVIDER: z.enum(['local', 'serper', 'serpapi']).default('local'),
+    /** Secrets: never printed; required only for the provider selected. */
+    SERPER_API_KEY: z.string().trim().min(1).optional(),
+    SERPAPI_API_KEY: z.string().trim().min(1).optional(),
+    SERPER_BASE_URL: providerBaseUrl('https://google.serper.dev'),
+    SERPAPI_BASE_URL: providerBaseUrl('https://serpapi.com'),
+    /** Deadline of one provider HTTP request (each attempt). */
+    SEARCH_TIMEOUT_MS: envInt(10_000, 100, 120_000),
+    /** Provider pages (10 results each) read at most per topic: bounds credits per search. */
+    SEARCH_MAX_PAGES: envInt(5, 1, 10),
+    /** Only read with SEARCH_PROVIDER=local. */
+    LOCAL_CORPUS_DIR: z.string().min(1).default(sampleCorpusDir()),
+    LOCAL_CORPUS_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://127.0.0.1:8010'),
+    /** JSON tiers merged into the built-in ones (see reputation.ts). */
+    REPUTATION_TIERS_FILE: z.string().min(1).optional(),
+    SEARCH_CACHE_TTL_MS: envInt(300_000, 1, 86_400_000),
+    SEARCH_CACHE_MAX_ENTRIES: envInt(1000, 1, 1_000_000),
+    SEARCH_DEFAULT_LIMIT: z.coerce.number().int().min(1).max(50).default(10),
+  })
+  // `when` lets these run beside other problems, so every problem is reported at once.
+  .refine((c) => c.SEARCH_PROVIDER !== 'serper' || c.SERPER_API_KEY !== undefined, {
+    path: ['SERPER_API_KEY'],
+    message: 'is required when SEARCH_PROVIDER=serper',
+    when: (p) => providerIs(p.value, 'serper'),
+  })
+  .refine((c) => c.SEARCH_PROVIDER !== 'serpapi' || c.SERPAPI_API_KEY !== undefined, {
+    path: ['SERPAPI_API_KEY'],
+    message: 'is required when SEARCH_PROVIDER=serpapi',
+    when: (p) => providerIs(p.value, 'serpapi'),
+  });
+
+function providerIs(value: unknown, name: string): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)['SEARCH_PROVIDER'] === name;
+}
 
 export type ResearchConfig = z.output<typeof schema>;
 

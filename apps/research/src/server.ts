@@ -4,18 +4,18 @@ import { loadProtos, type ResearchServiceHandlers } from '@stats-agent/proto';
 import { unary } from '@stats-agent/rpc';
 import { TtlCache } from '@stats-agent/runtime';
 import { searchHandler, searchRequestSchema, type SearchPage } from './handlers/search.js';
-import type { LocalIndex } from './local-index.js';
+import type { SearchProvider } from './providers/provider.js';
 
 export const RESEARCH_SERVICE = 'stats.research.v1.ResearchService';
 
 /** Adds the research service to a server; does not bind (tests use it directly). */
 export function registerResearch(
   server: Server,
-  deps: { index: LocalIndex; logger: Logger; defaultLimit: number; cacheTtlMs: number; cacheMaxEntries: number },
+  deps: { provider: SearchProvider; logger: Logger; defaultLimit: number; cacheTtlMs: number; cacheMaxEntries: number },
 ): void {
   const cache = new TtlCache<string, SearchPage>({ maxEntries: deps.cacheMaxEntries, ttlMs: deps.cacheTtlMs });
   const handlers: ResearchServiceHandlers = {
-    Search: unary('research.Search', searchRequestSchema, searchHandler(deps.index, deps.defaultLimit, cache), deps),
+    Search: unary('research.Search', searchRequestSchema, searchHandler(deps.provider, deps.defaultLimit, cache), deps),
   };
   server.addService(loadProtos().research.ResearchService.service, handlers);
 }

@@ -1,8 +1,9 @@
+import { status } from '@grpc/grpc-js';
 import type { SearchResponse } from '@stats-agent/proto';
-import type { CallContext } from '@stats-agent/rpc';
+import { RpcError, type CallContext } from '@stats-agent/rpc';
 import type { TtlCache } from '@stats-agent/runtime';
 import { z } from 'zod';
-import type { LocalIndex } from '../local-index.js';
+import { SearchProviderError, type SearchErrorCode, type SearchProvider, type SearchResult } from '../providers/provider.js';
 
 export const searchRequestSchema = z.object({
   topic: z.string().trim().min(1, 'topic is required').max(500),
@@ -12,24 +13,50 @@ export const searchRequestSchema = z.object({
 });
 
 /** One page of ranked results, as cached. */
-export type SearchPage = ReturnType<LocalIndex['query']>;
+export type SearchPage = SearchResult;
 
-/** Results are cached per (topic, flags, page) for the TTL; topics compare case- and space-insensitively. */
-export function searchHandler(index: LocalIndex, defaultLimit: number, cache: TtlCache<string, SearchPage>) {
+/** The gRPC status of each provider failure (see SearchErrorCode). */
+const STATUS_OF: Record<SearchErrorCode, status> = {
+  SEARCH_ERR_KEY_REJECTED: status.FAILED_PRECONDITION,
+  SEARCH_ERR_QUOTA: status.RESOURCE_EXHAUSTED,
+  SEARCH_ERR_RATE_LIMITED: status.RESOURCE_EXHAUSTED,
+  SEARCH_ERR_UNAVAILABLE: status.UNAVAILABLE,
+  SEARCH_ERR_TIMEOUT: status.UNAVAILABLE,
+  SEARCH_ERR_BAD_RESPONSE: status.UNAVAILABLE,
+  SEARCH_ERR_REQUEST_REJECTED: status.INVALID_ARGUMENT,
+  SEARCH_ERR_CANCELLED: status.CANCELLED,
+};
+
+/** A provider failure as the RpcError the adapter sends: the provider-named message, its status. */
+export function providerRpcError(err: SearchProviderError): RpcError {
+  return new RpcError(err.code, STATUS_OF[err.code], err.message);
+}
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Results are cached per (provider, topic, flags, page) for the TTL; topics compare case- and
+ * space-insensitively. Provider failures are not cached; they reach the caller with the
+ * provider named and a status that says what to do (see {@link providerRpcError}).
+ */
+export function searchHandler(provider: SearchProvider, defaultLimit: number, cache: TtlCache<string, SearchPage>) {
   return async (req: z.output<typeof searchRequestSchema>, ctx: CallContext): Promise<SearchResponse> => {
     const limit = req.limit || defaultLimit;
     const topic = req.topic.toLowerCase().replace(/\s+/g, ' ');
-    const key = `${req.reputable_only ? 1 : 0}|${req.offset}|${limit}|${topic}`;
+    const key = `${provider.name}|${req.reputable_only ? 1 : 0}|${req.offset}|${limit}|${topic}`;
     let cached = true;
-    const { hits, total } = await cache.getOrLoad(key, async () => {
-      cached = false;
-      return index.query(req.topic, req.offset, limit, req.reputable_only);
-    });
-    ctx.logger.info({ results: hits.length, total, offset: req.offset, cached }, 'search done');
-    return {
-      sources: hits.map((h, i) => ({ ...h, position: req.offset + i + 1 })),
-      total,
-      provider: 'local',
-    };
+    let page: SearchPage;
+    try {
+      page = await cache.getOrLoad(key, async () => {
+        cached = false;
+        return provider.search(req.topic, { offset: req.offset, limit, reputableOnly: req.reputable_only, signal: ctx.signal });
+      });
+    } catch (err) {
+      if (!(err instanceof SearchProviderError)) throw err;
+      ctx.logger.warn({ provider: provider.name, code: err.code, http_status: err.httpStatus, err: err.message }, 'search provider failed');
+      throw providerRpcError(err);
+    }
+    ctx.logger.info({ provider: provider.name, results: page.hits.length, total: page.total, offset: req.offset, cached }, 'search done');
+    return { sources: page.hits, total: Math.min(page.total, INT32_MAX), provider: provider.name };
   };
 }
