@@ -1,16 +1,25 @@
 #!/usr/bin/env node
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  ApiKeyRegistry,
+  createAuthenticator,
+  createOidcVerifier,
+  createRateLimiter,
+  createRedisClient,
+  principalOf as authPrincipalOf,
+  requireScope,
+} from '@stats-agent/auth';
 import { createLogger } from '@stats-agent/logging';
 import { createMetrics, startAdminServer } from '@stats-agent/metrics';
 import { observeSvid } from '@stats-agent/rpc';
 import { installShutdown, runMain } from '@stats-agent/runtime';
 import { createX509Source } from '@stats-agent/spiffe';
-import { Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { createAgentClients } from './clients.js';
 import { loadConfig } from './config.js';
 import { createHttpApp } from './http/app.js';
-import { createRunsRouter, principalOf } from './http/runs.js';
+import { createRunsRouter } from './http/runs.js';
 import { RunRegistry } from './runs.js';
 import { orchestrate } from './workflow.js';
 
@@ -25,6 +34,68 @@ runMain('orchestration', async () => {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [metrics.registry],
   });
+
+  // The edge: credentials and limits are checked before anything else starts (fail fast).
+  const apiKeys = config.API_KEYS_FILE
+    ? await ApiKeyRegistry.fromFile(config.API_KEYS_FILE, {
+        onReload: (count) => logger.info({ keys: count }, 'API keys file changed: reloaded'),
+        onReloadError: (err) => logger.error({ err: { message: err.message } }, 'API keys file is invalid: the previous keys stay in force'),
+      })
+    : undefined;
+  const oidc =
+    config.OIDC_ISSUER && config.OIDC_AUDIENCE
+      ? createOidcVerifier({
+          issuer: config.OIDC_ISSUER,
+          audience: config.OIDC_AUDIENCE,
+          ...(config.OIDC_JWKS_URL ? { jwksUrl: config.OIDC_JWKS_URL } : {}),
+          algorithms: config.OIDC_ALGORITHMS,
+          clockToleranceSec: config.OIDC_CLOCK_TOLERANCE_S,
+          timeoutMs: config.OIDC_TIMEOUT_MS,
+          cooldownMs: config.OIDC_JWKS_COOLDOWN_MS,
+          allowInsecureLoopback: true,
+        })
+      : undefined;
+  const authenticator = createAuthenticator({ ...(apiKeys ? { apiKeys } : {}), ...(oidc ? { oidc } : {}), anonymous: config.AUTH_MODE === 'none' });
+  const redis = config.REDIS_URL ? createRedisClient(config.REDIS_URL, { timeoutMs: config.REDIS_TIMEOUT_MS }) : undefined;
+  let lastRedisWarning = 0;
+  const redisTrouble = (err: Error): void => {
+    // At most one line every 30 s: a Redis outage must not flood the log.
+    if (Date.now() - lastRedisWarning < 30_000) return;
+    lastRedisWarning = Date.now();
+    logger.warn({ err: { message: err.message } }, 'rate limiting: Redis failed; this replica limits in memory until it is back');
+  };
+  redis?.on('error', redisTrouble);
+  const rateLimitFallbacks = new Counter({
+    name: 'http_rate_limit_store_errors_total',
+    help: 'Rate-limit decisions taken by the in-memory fallback because Redis failed.',
+    registers: [metrics.registry],
+  });
+  const limiter = createRateLimiter({
+    perMinute: config.RATE_LIMIT_PER_MINUTE,
+    burst: config.RATE_LIMIT_BURST,
+    ...(redis ? { redis } : {}),
+    onStoreError: (err) => {
+      rateLimitFallbacks.inc();
+      redisTrouble(err);
+    },
+  });
+  const authFailures = new Counter({
+    name: 'http_auth_failures_total',
+    help: 'Requests refused at the public edge (401, 403, 429, 503), by reason.',
+    labelNames: ['reason', 'status'] as const,
+    registers: [metrics.registry],
+  });
+  if (config.AUTH_MODE === 'none') logger.warn({ host: config.HTTP_HOST }, 'AUTH_MODE=none: the API accepts anyone (loopback development only)');
+  logger.info(
+    {
+      auth_mode: config.AUTH_MODE,
+      api_keys: apiKeys?.size ?? 0,
+      oidc_issuer: config.OIDC_ISSUER ?? null,
+      rate_limit: { per_minute: config.RATE_LIMIT_PER_MINUTE, burst: config.RATE_LIMIT_BURST, store: redis ? 'redis' : 'memory' },
+      cors_origins: config.CORS_ORIGINS,
+    },
+    'edge configured',
+  );
 
   // Filled once the SVID is loaded; readiness reads it before that.
   const state: { clients?: ReturnType<typeof createAgentClients> } = {};
@@ -81,7 +152,22 @@ runMain('orchestration', async () => {
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
     maxConcurrent: config.MAX_CONCURRENT_REQUESTS,
     httpDuration,
-    routers: [createRunsRouter({ registry: runs, bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES, ownerOf: principalOf })],
+    edge: { authenticator, limiter },
+    corsOrigins: config.CORS_ORIGINS,
+    trustProxy: config.TRUST_PROXY,
+    authFailures,
+    routers: [
+      createRunsRouter({
+        registry: runs,
+        bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
+        // Owner = kind + id, so an API key id and a token subject can never share runs.
+        ownerOf: (res) => {
+          const p = authPrincipalOf(res);
+          return p ? `${p.kind}:${p.id}` : 'anonymous';
+        },
+        guards: { create: [requireScope('stats:search')], read: [requireScope('stats:read')] },
+      }),
+    ],
     settings: {
       timeouts,
       roundTimeoutMs: config.ROUND_TIMEOUT_MS,
@@ -122,6 +208,7 @@ runMain('orchestration', async () => {
       { name: 'agents', run: () => clients.close() },
       { name: 'svid', run: () => source.close() },
       { name: 'admin', run: () => admin.close() },
+      { name: 'redis', run: async () => void (await redis?.quit().catch(() => redis.disconnect())) },
     ],
   });
 });

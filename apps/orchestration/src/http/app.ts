@@ -1,10 +1,12 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { createEdgeMiddleware, EdgeError, failureFields, principalOf, requireScope, type Authenticator, type RateLimiter } from '@stats-agent/auth';
 import { acceptRequestId, type Logger } from '@stats-agent/logging';
-import type { Histogram } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import { HttpError } from '../errors.js';
 import { publicResult } from '../runs.js';
 import { orchestrate, verifyCandidates, type Agents, type OrchestrateResult, type WorkflowSettings } from '../workflow.js';
+import { corsMiddleware } from './cors.js';
 import { describeIssues, orchestrateBodySchema, orchestrateQuerySchema, verifyBodySchema } from './schemas.js';
 
 export interface HttpAppDeps {
@@ -16,6 +18,18 @@ export interface HttpAppDeps {
   httpDuration?: Histogram<'route' | 'status'>;
   /** More routes (the runs API), mounted after the built-in ones and before the 404. */
   routers?: express.Router[];
+  /**
+   * Authentication and rate limiting (packages/auth), applied to every route, the routers'
+   * included. Required: there is no app without an authenticator (AUTH_MODE=none is an
+   * authenticator too, allowed on loopback only).
+   */
+  edge: { authenticator: Authenticator; limiter?: RateLimiter };
+  /** Browser origins allowed by CORS; none by default (no CORS headers at all). */
+  corsOrigins?: readonly string[];
+  /** express `trust proxy` entries; none by default, so the socket's address is the client's. */
+  trustProxy?: readonly string[];
+  /** Refusals at the edge (401/403/429/503), by reason and status. */
+  authFailures?: Counter<'reason' | 'status'>;
 }
 
 interface Locals {
@@ -23,7 +37,7 @@ interface Locals {
   logger: Logger;
 }
 
-function sendError(res: Response, err: HttpError): void {
+function sendError(res: Response, err: { status: number; code: string; message: string }): void {
   const { requestId } = res.locals as Locals;
   res.status(err.status).json({ error: { code: err.code, message: err.message, request_id: requestId } });
 }
@@ -54,7 +68,7 @@ function claims(result: OrchestrateResult): object {
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', deps.trustProxy?.length ? [...deps.trustProxy] : false);
   app.use(helmet());
   let inFlight = 0;
 
@@ -68,10 +82,19 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       deps.httpDuration?.observe({ route, status: String(res.statusCode) }, ms / 1000);
-      (res.locals['logger'] as Logger).info({ method: req.method, route, status: res.statusCode, duration_ms: Math.round(ms) }, 'request');
+      // Who asked, without the credential: the key id for API keys, only the kind for tokens (a sub may identify a person).
+      const p = principalOf(res);
+      const who = p ? { principal_kind: p.kind, ...(p.kind === 'api_key' ? { key_id: p.id } : {}) } : {};
+      (res.locals['logger'] as Logger).info({ method: req.method, route, status: res.statusCode, duration_ms: Math.round(ms), ...who }, 'request');
     });
     next();
   });
+
+  // CORS before authentication: a browser's preflight carries no credentials.
+  if (deps.corsOrigins?.length) app.use(corsMiddleware(deps.corsOrigins));
+  // Authenticate → rate limit, for every route below (unknown paths too: 401 before 404).
+  app.use(createEdgeMiddleware({ authenticator: deps.edge.authenticator, ...(deps.edge.limiter ? { limiter: deps.edge.limiter } : {}) }));
+  const canSearch = requireScope('stats:search');
 
   const requireJson = (req: Request, _res: Response, next: NextFunction): void => {
     if (!req.is('application/json')) {
@@ -142,8 +165,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     fn(req, res).catch(next);
   };
   const json = express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' });
-  for (const path of ['/v1/orchestrate', '/orchestrate']) app.post(path, requireJson, json, wrap(handler));
-  for (const path of ['/v1/verify', '/verify']) app.post(path, requireJson, json, wrap(verifyHandler));
+  for (const path of ['/v1/orchestrate', '/orchestrate']) app.post(path, canSearch, requireJson, json, wrap(handler));
+  for (const path of ['/v1/verify', '/verify']) app.post(path, canSearch, requireJson, json, wrap(verifyHandler));
 
   for (const router of deps.routers ?? []) app.use(router);
 
@@ -152,6 +175,13 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   // Express needs the four-argument signature to recognise an error handler.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const locals = res.locals as Locals;
+    if (err instanceof EdgeError) {
+      deps.authFailures?.inc({ reason: err.reason, status: String(err.status) });
+      locals.logger.warn(failureFields(err, res), 'request refused at the edge');
+      for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+      sendError(res, err);
+      return;
+    }
     if (err instanceof HttpError) {
       if (err.status >= 500) locals.logger.warn({ err, code: err.code }, 'request failed');
       sendError(res, err);

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { createAuthenticator } from '@stats-agent/auth';
 import { createLogger } from '@stats-agent/logging';
 import type { CandidateStatistic__Output } from '@stats-agent/proto';
 import type { NextFunction, Request, Response as ExpressResponse } from 'express';
@@ -80,6 +81,7 @@ async function listen(registry: RunRegistry, agents: Agents): Promise<{ server: 
     settings,
     bodyLimitBytes: 4096,
     maxConcurrent: 4,
+    edge: { authenticator: createAuthenticator({ anonymous: true }) },
     routers: [createRunsRouter({ registry, bodyLimitBytes: 4096, ownerOf: principalOf, guards: { create: [fakeAuth], read: [fakeAuth] }, heartbeatMs: 50 })],
   });
   const server = createServer(app);

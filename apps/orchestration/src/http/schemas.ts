@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
-// Control characters (C0 except tab/newline, DEL, C1) have no place in a topic.
+// A topic is one line of text: no control characters at all (C0 including tab and newline, DEL,
+// C1), no line/paragraph separators, and no bidirectional overrides or isolates, which can make
+// a logged or displayed topic read differently from what was searched ("Trojan Source").
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 export const orchestrateBodySchema = z.strictObject(
   {
