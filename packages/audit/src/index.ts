@@ -1,0 +1,2 @@
+// @stats-agent/audit: see package.json for what it holds.
+export {};

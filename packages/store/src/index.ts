@@ -1,0 +1,2 @@
+// @stats-agent/store: see package.json for what it holds.
+export {};
