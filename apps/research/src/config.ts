@@ -10,16 +10,26 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
  */
 const providerBaseUrl = (dflt: string) =>
   z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .string()
     .default(dflt)
-    .refine((v) => {
-      const u = new URL(v);
-      return u.protocol === 'https:' || LOOPBACK_HOSTS.has(u.hostname);
-    }, 'must be https (plain http only on 127.0.0.1 or localhost)')
-    .refine((v) => {
-      const u = new URL(v);
-      return u.username === '' && u.password === '' && u.search === '' && u.hash === '';
-    }, 'must not carry credentials, a query or a fragment');
+    .superRefine((v, ctx) => {
+      const problem = baseUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
+/** One problem at most, never echoing the value. */
+function baseUrlProblem(value: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return 'must be an http(s) URL';
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'must be an http(s) URL';
+  if (u.protocol === 'http:' && !LOOPBACK_HOSTS.has(u.hostname)) return 'must be https (plain http only on 127.0.0.1 or localhost)';
+  if (u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '') return 'must not carry credentials, a query or a fragment';
+  return undefined;
+}
 
 const schema = agentSchema('research')
   .extend({
