@@ -38,6 +38,8 @@ let serverSource: X509Source;
 const sources: X509Source[] = [];
 let server: Server;
 let port: number;
+let invocations = 0;
+let flakyFailures = 1;
 const metrics = createMetrics('rpc-test');
 
 const schema = z.object({ topic: z.string().min(1, 'topic is required'), limit: z.number().int(), offset: z.number().int(), reputable_only: z.boolean() });
@@ -62,7 +64,10 @@ before(async () => {
       async (req, ctx): Promise<SearchResponse> => {
         if (req.topic === 'boom') throw new Error('secret internal detail at /srv/x');
         if (req.topic === 'refuse') throw new RpcError('TEST_ERR_REFUSED', status.FAILED_PRECONDITION, 'research: refused on purpose');
-        return { sources: [], total: 0, provider: `${ctx.caller?.toString()}|${ctx.requestId}` };
+        invocations++;
+        if (req.topic === 'slow') await new Promise((r) => setTimeout(r, 200));
+        if (req.topic === 'flaky' && flakyFailures-- > 0) throw new RpcError('TEST_ERR_FLAKY', status.UNAVAILABLE, 'research: flaky');
+        return { sources: [], total: invocations, provider: `${ctx.caller?.toString()}|${ctx.requestId}` };
       },
       { logger },
     ),
@@ -90,8 +95,8 @@ async function clientAs(workload: 'orch' | 'other'): Promise<ResearchServiceClie
 }
 
 const code = (err: unknown) => (isGrpcCallError(err) ? status[err.code] : String(err));
-const call = (c: ResearchServiceClient & Client, topic: string, requestId = 'req-1'): Promise<SearchResponse__Output> =>
-  callUnary(c.Search, c, { topic, limit: 1, offset: 0, reputable_only: false }, { timeoutMs: 5000, requestId });
+const call = (c: ResearchServiceClient & Client, topic: string, requestId = 'req-1', idempotencyKey?: string): Promise<SearchResponse__Output> =>
+  callUnary(c.Search, c, { topic, limit: 1, offset: 0, reputable_only: false }, { timeoutMs: 5000, requestId, ...(idempotencyKey ? { idempotencyKey } : {}) });
 
 describe('agent server', { timeout: 30_000 }, () => {
   test('the authorized caller is served and sees its own SPIFFE ID and request id', async () => {
@@ -137,6 +142,30 @@ describe('agent server', { timeout: 30_000 }, () => {
     await assert.rejects(call(c, 'refuse'), (err) => code(err) === 'FAILED_PRECONDITION' && /refused on purpose/.test((err as Error).message));
     await assert.rejects(call(c, 'boom', 'boom-1'), (err) => code(err) === 'INTERNAL' && !(err as Error).message.includes('/srv/x'));
     assert.ok(lines.some((l) => l['msg'] === 'handler failed' && l['request_id'] === 'boom-1'));
+    c.close();
+  });
+
+  test('a repeated call with the same idempotency key gets the first answer without redoing the work', async () => {
+    const c = await clientAs('orch');
+    const before = invocations;
+    const first = await call(c, 'energy', 'r1', 'run-1:1:research');
+    const again = await call(c, 'energy', 'r2', 'run-1:1:research');
+    assert.equal(invocations, before + 1);
+    assert.deepEqual(again, first);
+    // Concurrent repeats share one execution.
+    const [a, b] = await Promise.all([call(c, 'slow', 'r3', 'k-slow'), call(c, 'slow', 'r4', 'k-slow')]);
+    assert.equal(invocations, before + 2);
+    assert.equal(a.total, b.total);
+    // Another request under the same key, another key, or no key: new work.
+    await call(c, 'water', 'r5', 'run-1:1:research');
+    await call(c, 'energy', 'r6', 'run-1:2:research');
+    await call(c, 'energy', 'r7');
+    await call(c, 'energy', 'r8');
+    assert.equal(invocations, before + 6);
+    // A failure is not remembered: the retry runs again and succeeds.
+    await assert.rejects(call(c, 'flaky', 'r9', 'k-flaky'), (e: unknown) => code(e) === 'UNAVAILABLE');
+    const retried = await call(c, 'flaky', 'r10', 'k-flaky');
+    assert.equal(retried.total, invocations);
     c.close();
   });
 

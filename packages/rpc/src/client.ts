@@ -77,6 +77,8 @@ export interface CallSettings {
   timeoutMs: number;
   requestId: string;
   signal?: AbortSignal;
+  /** Sent as `idempotency-key`: a repeat of the same call with the same key gets the first answer. */
+  idempotencyKey?: string;
 }
 
 /**
@@ -92,7 +94,7 @@ export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, client: Clien
     const call = method.call(
       client,
       request,
-      metadataWithRequestId(settings.requestId),
+      metadataWithRequestId(settings.requestId, settings.idempotencyKey),
       { deadline: new Date(Date.now() + settings.timeoutMs) },
       (err, value) => {
         settings.signal?.removeEventListener('abort', onAbort);

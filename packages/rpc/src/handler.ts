@@ -3,6 +3,7 @@ import type { Logger } from '@stats-agent/logging';
 import { spiffeIdFromPeerCertificate, type SpiffeId } from '@stats-agent/spiffe';
 import type { z } from 'zod';
 import { RpcError } from './errors.js';
+import { IdempotencyCache, idempotencyKeyFrom } from './idempotency.js';
 import { requestIdFrom } from './metadata.js';
 
 export interface CallContext {
@@ -50,8 +51,10 @@ export function unary<S extends z.ZodType, Res>(
   name: string,
   schema: S,
   handler: UnaryHandler<z.output<S>, Res>,
-  deps: { logger: Logger },
+  deps: { logger: Logger; idempotency?: IdempotencyCache },
 ): (call: ServerUnaryCall<unknown, Res>, callback: sendUnaryData<Res>) => void {
+  // Every method remembers the answers to calls that carry an idempotency key (bounded).
+  const idempotency = deps.idempotency ?? new IdempotencyCache();
   return (call, callback) => {
     const requestId = requestIdFrom(call.metadata);
     const logger = deps.logger.child({ request_id: requestId, rpc: name });
@@ -80,7 +83,17 @@ export function unary<S extends z.ZodType, Res>(
       respond({ code: status.INVALID_ARGUMENT, details: zodMessage(parsed.error) });
       return;
     }
-    handler(parsed.data, ctx).then(
+    const key = idempotencyKeyFrom(call.metadata);
+    let pending: Promise<Res>;
+    if (key === undefined) pending = handler(parsed.data, ctx);
+    else {
+      const entry = IdempotencyCache.entryKey(ctx.caller?.toString() ?? '', name, key, parsed.data);
+      const { value, repeated } = idempotency.run(entry, () => handler(parsed.data, ctx));
+      if (repeated) logger.info({ idempotency_key: key }, 'repeated call answered from the first');
+      // A repeat whose first call then fails (cancelled by its own caller, say) does the work itself.
+      pending = repeated ? value.catch(() => handler(parsed.data, ctx)) : value;
+    }
+    pending.then(
       (value) => respond(null, value),
       (err: unknown) => {
         if (err instanceof RpcError) {

@@ -7,3 +7,4 @@ export { HealthService, isServing, type ServingStatus } from './health.js';
 export { RpcError, invalidArgument, isGrpcCallError, statusName, type GrpcCallError } from './errors.js';
 export { REQUEST_ID_KEY, requestIdFrom, metadataWithRequestId } from './metadata.js';
 export { startAgent, observeSvid, type StartAgentOptions, type RunningAgent, type AgentConfig } from './agent.js';
+export { IDEMPOTENCY_KEY, IdempotencyCache, idempotencyKeyFrom, type IdempotencyOptions } from './idempotency.js';
