@@ -239,3 +239,68 @@ test('an agent slower than its own timeout is a 504 naming it, not a quiet stop'
     (err: { status?: number; code?: string; message?: string }) => err.status === 504 && err.code === 'agent_timeout' && /verification/.test(err.message ?? ''),
   );
 });
+
+/** Wraps `agent` so its first `failures` calls fail with gRPC `code`; records each call's settings. */
+function failingFirst(agents: Agents, agent: 'search' | 'extract' | 'verify', code: status, failures: number): CallSettings[] {
+  const inner = agents[agent].bind(agents) as (req: never, cs: CallSettings) => Promise<unknown>;
+  const seen: CallSettings[] = [];
+  (agents as unknown as Record<string, unknown>)[agent] = async (req: never, cs: CallSettings) => {
+    seen.push(cs);
+    if (seen.length <= failures) throw Object.assign(new Error(`${code} ${status[code]}`), { code, details: status[code], metadata: {} });
+    return inner(req, cs);
+  };
+  return seen;
+}
+
+const retryFast = { attempts: 3, baseMs: 5, maxMs: 20 };
+
+test('a transient failure is retried with the same idempotency key, and the run goes on', { timeout: 5000 }, async () => {
+  for (const code of [status.UNAVAILABLE, status.RESOURCE_EXHAUSTED, status.DEADLINE_EXCEEDED]) {
+    const { agents } = fakeAgents(4, 2, 1);
+    const seen = failingFirst(agents, 'extract', code, 2);
+    const retries: string[] = [];
+    const r = await orchestrate({ topic: 't', min_verified_stats: 2, max_candidates: 100, reputable_only: false }, agents, {
+      ...settings,
+      retry: retryFast,
+      onRetry: (x) => retries.push(`${x.agent}:${x.attempt}:${x.code}`),
+      deadline: Date.now() + 60_000,
+    });
+    assert.equal(r.verified_count, 4, status[code]);
+    assert.equal(seen.length, 3, 'two failures, then success');
+    assert.deepEqual(new Set(seen.map((cs) => cs.idempotencyKey)), new Set(['r:1:synthesis']));
+    assert.deepEqual(retries, [`synthesis:1:${status[code]}`, `synthesis:2:${status[code]}`]);
+  }
+});
+
+test('retries are bounded, and permanent failures are not retried', { timeout: 5000 }, async () => {
+  const down = fakeAgents(4, 2, 1);
+  const tries = failingFirst(down.agents, 'search', status.UNAVAILABLE, 100);
+  await assert.rejects(
+    orchestrate({ topic: 't', min_verified_stats: 2, max_candidates: 100, reputable_only: false }, down.agents, { ...settings, retry: retryFast, deadline: Date.now() + 60_000 }),
+    (e: { status?: number; code?: string }) => e.status === 503 && e.code === 'agent_unavailable',
+  );
+  assert.equal(tries.length, 3);
+  for (const code of [status.INVALID_ARGUMENT, status.PERMISSION_DENIED, status.INTERNAL, status.FAILED_PRECONDITION]) {
+    const broken = fakeAgents(4, 2, 1);
+    const once = failingFirst(broken.agents, 'verify', code, 100);
+    await assert.rejects(
+      orchestrate({ topic: 't', min_verified_stats: 2, max_candidates: 100, reputable_only: false }, broken.agents, { ...settings, retry: retryFast, deadline: Date.now() + 60_000 }),
+      (e: { status?: number }) => e.status === 502,
+    );
+    assert.equal(once.length, 1, status[code]);
+  }
+});
+
+test('every call of a round carries a distinct idempotency key', { timeout: 5000 }, async () => {
+  const { agents } = fakeAgents(10, 150, 1);
+  const keys: string[] = [];
+  for (const name of ['search', 'extract', 'verify'] as const) {
+    const inner = agents[name].bind(agents) as (req: never, cs: CallSettings) => Promise<unknown>;
+    (agents as unknown as Record<string, unknown>)[name] = (req: never, cs: CallSettings) => {
+      keys.push(cs.idempotencyKey ?? '');
+      return inner(req, cs);
+    };
+  }
+  await orchestrate({ topic: 't', min_verified_stats: 1000, max_candidates: 600, reputable_only: false }, agents, { ...settings, maxRounds: 2, deadline: Date.now() + 60_000 });
+  assert.deepEqual(keys.sort(), ['r:1:research', 'r:1:synthesis', 'r:1:verification:0', 'r:1:verification:1', 'r:2:research', 'r:2:synthesis', 'r:2:verification:0', 'r:2:verification:1'].sort());
+});

@@ -9,7 +9,8 @@ import type {
   VerifyRequest,
   VerifyResponse__Output,
 } from '@stats-agent/proto';
-import type { CallSettings } from '@stats-agent/rpc';
+import { status } from '@grpc/grpc-js';
+import { isGrpcCallError, statusName, type CallSettings } from '@stats-agent/rpc';
 import { mapWithConcurrency } from '@stats-agent/runtime';
 import { agentFailure, HttpError, type AgentName } from './errors.js';
 
@@ -74,6 +75,38 @@ export interface WorkflowSettings {
   sourcesPerRound: number;
   /** Called after each stage; must not throw. */
   onProgress?: (p: Progress) => void;
+  /** Transient agent failures (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) are retried; default {@link DEFAULT_RETRY}. */
+  retry?: RetryPolicy;
+  /** Called before each retry; must not throw. */
+  onRetry?: (r: { agent: AgentName; attempt: number; code: string; delayMs: number }) => void;
+}
+
+export interface RetryPolicy {
+  /** Tries in all, the first included (1 = no retry). */
+  attempts: number;
+  /** Backoff before retry n is a random time up to min(maxMs, baseMs × 2^(n−1)) ("full jitter"). */
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 3, baseMs: 200, maxMs: 2_000 });
+
+const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED]);
+
+/** Resolves after `ms`, or rejects at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** A verified statistic in the public JSON shape (the reference system's, plus `verification`). */
@@ -208,20 +241,34 @@ class OutOfTime extends Error {
  */
 export async function orchestrate(input: OrchestrateInput, agents: Agents, s: WorkflowSettings): Promise<OrchestrateResult> {
   let roundDeadline = Infinity;
-  const call = async <T>(agent: AgentName, fn: (cs: CallSettings) => Promise<T>): Promise<T> => {
-    const now = Date.now();
-    const end = Math.min(s.deadline, roundDeadline);
-    if (end - now <= 0) throw new OutOfTime(end === s.deadline ? 'deadline' : 'round_deadline');
-    const timeoutMs = Math.min(s.timeouts[agent], end - now);
-    try {
-      return await fn({ timeoutMs, requestId: s.requestId, ...(s.signal ? { signal: s.signal } : {}) });
-    } catch (err) {
-      const failure = agentFailure(agent, err);
-      // Only a deadline that was the round's or the request's (not the agent's own) ends the loop quietly.
-      if (failure.status === 504 && timeoutMs < s.timeouts[agent] && Date.now() >= end - 5) {
-        throw new OutOfTime(end === s.deadline ? 'deadline' : 'round_deadline');
+  const retry = s.retry ?? DEFAULT_RETRY;
+  /**
+   * One agent call with its deadline, retried while transient; every try carries the same
+   * idempotency key (run, round, stage, part), so an agent that did answer a lost try answers
+   * the retry from memory.
+   */
+  const call = async <T>(agent: AgentName, key: string, fn: (cs: CallSettings) => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      const now = Date.now();
+      const end = Math.min(s.deadline, roundDeadline);
+      const which = end === s.deadline ? 'deadline' : 'round_deadline';
+      if (end - now <= 0) throw new OutOfTime(which);
+      const timeoutMs = Math.min(s.timeouts[agent], end - now);
+      try {
+        return await fn({ timeoutMs, requestId: s.requestId, idempotencyKey: `${s.requestId}:${key}`, ...(s.signal ? { signal: s.signal } : {}) });
+      } catch (err) {
+        const failure = agentFailure(agent, err);
+        // A deadline that was the round's or the request's (not the agent's own) ends the loop quietly.
+        if (failure.status === 504 && timeoutMs < s.timeouts[agent] && Date.now() >= end - 5) throw new OutOfTime(which);
+        const code = isGrpcCallError(err) ? err.code : undefined;
+        if (code === undefined || !TRANSIENT.has(code) || attempt >= retry.attempts || s.signal?.aborted) throw failure;
+        const delayMs = Math.round(Math.random() * Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1)));
+        if (Date.now() + delayMs >= end) throw failure;
+        s.onRetry?.({ agent, attempt, code: statusName(code), delayMs });
+        await sleep(delayMs, s.signal).catch(() => {
+          throw failure;
+        });
       }
-      throw failure;
     }
   };
 
@@ -248,7 +295,7 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
       }
       rounds++;
       roundDeadline = s.roundTimeoutMs ? Date.now() + s.roundTimeoutMs : Infinity;
-      const found = await call('research', (cs) =>
+      const found = await call('research', `${rounds}:research`, (cs) =>
         agents.search({ topic: input.topic, limit: s.sourcesPerRound, offset, reputable_only: input.reputable_only }, cs),
       );
       if (found.sources.length === 0) {
@@ -257,7 +304,7 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
       }
       offset += found.sources.length;
       report('research', { sources: sourcesRead + found.sources.length });
-      const extracted = await call('synthesis', (cs) =>
+      const extracted = await call('synthesis', `${rounds}:synthesis`, (cs) =>
         agents.extract({ topic: input.topic, sources: found.sources, max_candidates: input.max_candidates - judged }, cs),
       );
       sourcesRead += found.sources.length;
@@ -274,7 +321,9 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
       if (batch.length > 0) {
         // The verification contract takes at most VERIFY_BATCH candidates per call.
         const chunks = Array.from({ length: Math.ceil(batch.length / VERIFY_BATCH) }, (_, i) => batch.slice(i * VERIFY_BATCH, (i + 1) * VERIFY_BATCH));
-        const verdicts = await mapWithConcurrency(chunks, 2, (candidates) => call('verification', (cs) => agents.verify({ candidates }, cs)));
+        const verdicts = await mapWithConcurrency(chunks, 2, (candidates, i) =>
+          call('verification', `${rounds}:verification:${i}`, (cs) => agents.verify({ candidates }, cs)),
+        );
         const now = new Date().toISOString();
         for (const r of verdicts.flatMap((v) => v.results)) (r.verified ? verified : failed).push(toStatistic(r, now));
         judged += batch.length;
