@@ -119,3 +119,25 @@ test('ranking: a failing page fails the search and is not cached', { timeout: 50
   assert.equal(res.hits.length, 3);
   assert.deepEqual(read, [0, 1, 1, 2]);
 });
+
+test('ranking: the pages a window needs at the least are fetched in parallel', { timeout: 5000 }, async () => {
+  let inFlight = 0;
+  let most = 0;
+  const ranked = new RankedPages({
+    pageSize: 10,
+    maxPages: 5,
+    reputation: new Reputation(TIERS),
+    cacheTtlMs: 60_000,
+    cacheMaxEntries: 10,
+    fetchPage: async (_q, page) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return { results: Array.from({ length: 10 }, (_, i) => ({ link: `https://b${page * 10 + i}.example/` })), more: true };
+    },
+  });
+  const res = await ranked.search('t', { offset: 0, limit: 8, reputableOnly: false });
+  assert.equal(res.hits.length, 8);
+  assert.equal(most, 2, 'pages 1 and 2 at once');
+});

@@ -71,7 +71,8 @@ const INT32_MAX = 2 ** 31 - 1;
  * once no unread result could outrank it — an unread result has at best the relevance of the
  * next rank times the highest tier weight — so pages are read, in order and cached, until the
  * window is settled, the provider has no more pages, or `maxPages` is reached (the list then
- * ends there for every window alike).
+ * ends there for every window alike). The pages a window needs at the least are fetched in
+ * parallel (a first window of 8 needs 2 pages with the default tiers).
  */
 export class RankedPages {
   private readonly pages: TtlCache<string, ProviderPage>;
@@ -92,6 +93,10 @@ export class RankedPages {
     let read = 0;
     let exhausted = false;
     let estimate: number | undefined;
+    // The pages the window needs at least (were every result valid, kept and of weight ≥ 1)
+    // are fetched in parallel; the rest, if any, one by one.
+    const needed = Math.min(this.opts.maxPages, Math.ceil((this.maxWeight * (RELEVANCE_HALF_LIFE + want - 1) - RELEVANCE_HALF_LIFE) / this.opts.pageSize));
+    if (needed > 1) await Promise.all(Array.from({ length: needed }, (_, page) => this.page(query, page, opts.signal)));
     for (let page = 0; ; page++) {
       if (page >= this.opts.maxPages) {
         exhausted = true;

@@ -59,7 +59,8 @@ async function rejectsWith(promise: Promise<unknown>, code: SearchErrorCode, mes
   return caught;
 }
 
-const opts = { offset: 0, limit: 10, reputableOnly: false };
+/** A window that one provider page can settle (a larger one fetches pages in parallel). */
+const opts = { offset: 0, limit: 3, reputableOnly: false };
 
 test('serper: sends POST /search with X-API-KEY and {q, num, page}; normalizes results', { timeout: 10_000 }, async () => {
   await withSerper(async (fake, make) => {
@@ -100,8 +101,7 @@ test('serper: windows asked round after round equal one big window; each provide
     const rounds = [];
     for (let offset = 0; offset < 40; offset += 8) rounds.push(await provider.search('inflation', { offset, limit: 8, reputableOnly: false }));
     const pages = fake.requests.map((r) => (JSON.parse(r.body) as { page: number }).page);
-    assert.deepEqual(pages, [...pages].sort((a, b) => a - b), 'pages are read in order');
-    assert.equal(new Set(pages).size, pages.length, 'no page is fetched twice (cached)');
+    assert.deepEqual([...pages].sort((a, b) => a - b), [1, 2, 3, 4, 5], 'every page is fetched once (cached), up to the empty one');
     assert.ok(rounds[0] && rounds[0].total >= 35 && rounds[0].total <= 50, 'before the end, the total is an upper bound within the page bound');
     assert.equal(rounds.at(-1)?.total, 35, 'at the end, the total is exact');
     const paged = rounds.flatMap((r) => r.hits);
