@@ -117,21 +117,21 @@ export function secretsFromEnv(env: Env, declarations: readonly SecretDeclaratio
     if (d.vault?.path !== undefined && !KV_PATH.test(d.vault.path)) problems.push(`secret ${d.name}: vault.path must be a path inside the KV mount`);
   }
 
-  // Only the keys the schema knows are looked at; empty strings count as unset.
-  const picked: Record<string, string> = {};
-  for (const key of Object.keys(EnvSchema.shape)) {
+  // Only the keys the schema knows are looked at, each on its own so that one bad variable
+  // does not hide the others; empty strings count as unset.
+  const picked: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(EnvSchema.shape)) {
     const v = present(env, key);
-    if (v !== undefined) picked[key] = v;
+    if (v === undefined) continue;
+    const r = schema.safeParse(v);
+    if (r.success) picked[key] = r.data;
+    else problems.push(`${key}: ${r.error.issues.map((i) => i.message).join('; ')}`);
   }
-  const parsed = EnvSchema.safeParse(picked);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
-  }
-  const e = parsed.success ? parsed.data : ({} as z.infer<typeof EnvSchema>);
+  const e = EnvSchema.parse(picked);
   const refreshIntervalMs = e.SECRETS_REFRESH_INTERVAL_MS ?? DEFAULT_REFRESH_INTERVAL_MS;
 
   const vaultMode = present(env, 'VAULT_ADDR') !== undefined;
-  const secrets: DeclaredSecret[] = declarations.map((d) => ({
+  const secrets: DeclaredSecret[] = declarations.filter((d) => NAME.test(d.name)).map((d) => ({
     name: d.name,
     required: d.required ?? true,
     vaultPath: d.vault?.path ?? e.VAULT_SECRET_PATH ?? '',
@@ -201,8 +201,9 @@ function vaultConfig(env: Env, e: z.infer<typeof EnvSchema>, secrets: DeclaredSe
     }
   }
 
+  const pathless = secrets.filter((s) => s.vaultPath === '').map((s) => s.name);
+  if (pathless.length > 0) problems.push(`VAULT_SECRET_PATH is required (no Vault path for ${pathless.join(', ')})`);
   for (const s of secrets) {
-    if (s.vaultPath === '') problems.push(`VAULT_SECRET_PATH is required (no Vault path for ${s.name})`);
     if (present(env, s.name) !== undefined || present(env, `${s.name}_FILE`) !== undefined) {
       problems.push(`${s.name}: secrets come from Vault (VAULT_ADDR is set); unset ${s.name} and ${s.name}_FILE`);
     }

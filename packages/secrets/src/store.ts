@@ -81,7 +81,7 @@ class SecretStore implements Secrets {
     const values = await this.readAll();
     this.apply(values, false);
     for (const [name, v] of this.current) {
-      if (v.length < MIN_SCRUB_LENGTH) this.logger?.warn({ secret: name }, `secrets: ${name} is shorter than ${MIN_SCRUB_LENGTH} characters and cannot be scrubbed from logs`);
+      if (v.length < MIN_SCRUB_LENGTH) this.logger?.warn({ secret_name: name }, `secrets: ${name} is shorter than ${MIN_SCRUB_LENGTH} characters and cannot be scrubbed from logs`);
     }
     this.logger?.info(
       { provider: this.provider, loaded: [...this.current.keys()], missing_optional: this.config.secrets.filter((s) => !this.current.has(s.name)).map((s) => s.name) },

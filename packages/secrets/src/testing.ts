@@ -25,6 +25,8 @@ export interface FakeVaultRequest {
   /** The parsed JSON body, when there was one. */
   body: Record<string, unknown> | undefined;
   status: number;
+  /** For a successful login: the token issued. */
+  issuedToken?: string;
 }
 
 export interface FakeVaultOptions {
@@ -125,7 +127,7 @@ export class FakeVault {
 
   /** Tokens issued so far by logins (in order). */
   get loginTokens(): string[] {
-    return this.requests.filter((r) => r.path.endsWith('/login') && r.status === 200).map((r) => r.token ?? '');
+    return this.requests.flatMap((r) => (r.issuedToken !== undefined ? [r.issuedToken] : []));
   }
 
   /** Requests matching a method and path. */
@@ -175,7 +177,7 @@ export class FakeVault {
       const [status, payload] = this.route(record);
       record.status = status;
       if (record.path.endsWith('/login') && status === 200) {
-        record.token = ((payload as { auth: { client_token: string } }).auth).client_token;
+        record.issuedToken = (payload as { auth: { client_token: string } }).auth.client_token;
       }
       const out = JSON.stringify(payload);
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
