@@ -28,11 +28,11 @@ interface Sample {
   candidates: number;
 }
 
-async function search(url: string, topic: string): Promise<Sample> {
+async function search(url: string, topic: string, apiKey: string): Promise<Sample> {
   const started = performance.now();
   const res = await fetch(`${url}/v1/orchestrate`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
     body: JSON.stringify({ topic, min_verified_stats: 100, max_candidates: 500 }),
     signal: AbortSignal.timeout(60_000),
   });
@@ -44,17 +44,17 @@ async function search(url: string, topic: string): Promise<Sample> {
 const r2 = (x: number) => Math.round(x * 10) / 10;
 
 async function runCorpus(name: string, dir: string) {
-  const team = await launchTeam({ ports: 'auto', corpusDir: dir, env: { SOURCES_PER_ROUND: '15', MAX_ROUNDS: '1', LOG_LEVEL: 'warn' } });
+  const team = await launchTeam({ ports: 'auto', corpusDir: dir, env: { SOURCES_PER_ROUND: '15', MAX_ROUNDS: '1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_BURST: '1000' } });
   try {
-    for (const t of TOPICS.slice(0, 3)) await search(team.orchestratorUrl, t); // warm-up
+    for (const t of TOPICS.slice(0, 3)) await search(team.orchestratorUrl, t, team.apiKey); // warm-up
     const sequential: Sample[] = [];
-    for (let i = 0; i < REPS; i++) for (const t of TOPICS) sequential.push(await search(team.orchestratorUrl, t));
+    for (let i = 0; i < REPS; i++) for (const t of TOPICS) sequential.push(await search(team.orchestratorUrl, t, team.apiKey));
     const started = performance.now();
     const parallel: Sample[] = [];
     const queue = Array.from({ length: REPS }, () => TOPICS).flat();
     await Promise.all(
       [0, 1].map(async () => {
-        for (let t = queue.shift(); t !== undefined; t = queue.shift()) parallel.push(await search(team.orchestratorUrl, t));
+        for (let t = queue.shift(); t !== undefined; t = queue.shift()) parallel.push(await search(team.orchestratorUrl, t, team.apiKey));
       }),
     );
     const wallS = (performance.now() - started) / 1000;

@@ -1,4 +1,29 @@
+import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
+
+const MAX_KEY_FILE_BYTES = 4096;
+
+/**
+ * The API key the CLI sends: the contents of `--api-key-file`, else `STATS_AGENT_API_KEY`, else
+ * none. Rejects with a message naming the file (never its contents) when it cannot be used.
+ */
+export async function resolveApiKey(opts: { apiKeyFile?: string | undefined }, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (opts.apiKeyFile) {
+    const info = await stat(opts.apiKeyFile).catch(() => undefined);
+    if (!info?.isFile()) throw new Error(`${opts.apiKeyFile}: no such file`);
+    if (info.size > MAX_KEY_FILE_BYTES) throw new Error(`${opts.apiKeyFile}: too large for an API key file`);
+    const key = (await readFile(opts.apiKeyFile, 'utf8')).trim();
+    if (key === '' || /\s/.test(key)) throw new Error(`${opts.apiKeyFile}: expected one API key on one line`);
+    return key;
+  }
+  const fromEnv = env['STATS_AGENT_API_KEY']?.trim();
+  return fromEnv ? fromEnv : undefined;
+}
+
+/** `Authorization: Bearer <key>` when there is a key. */
+export function authHeaders(apiKey: string | undefined): Record<string, string> {
+  return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+}
 
 const statisticSchema = z.object({
   name: z.string(),
@@ -45,12 +70,12 @@ export interface SearchParams {
   since?: number;
 }
 
-async function postJson(baseUrl: string, path: string, payload: unknown, timeoutMs: number): Promise<{ status: number; body: unknown }> {
+async function postJson(baseUrl: string, path: string, payload: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
   let res: Response;
   try {
     res = await fetch(new URL(path, baseUrl), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
       body: JSON.stringify(payload),
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -61,7 +86,8 @@ async function postJson(baseUrl: string, path: string, payload: unknown, timeout
   const body: unknown = await res.json().catch(() => undefined);
   if (!res.ok) {
     const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiError(res.status, e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`);
+    const hint = res.status === 401 && !headers['authorization'] ? ' (set STATS_AGENT_API_KEY or pass --api-key-file; `stats-agent up` prints where its key is)' : '';
+    throw new ApiError(res.status, e?.code ?? 'http_error', `${e?.message ?? `HTTP ${res.status}`}${hint}`);
   }
   return { status: res.status, body };
 }
@@ -75,8 +101,8 @@ export const verifyResponseSchema = z.object({
 export type VerifyResponse = z.output<typeof verifyResponseSchema>;
 
 /** Calls `POST /v1/verify` with the candidates as given (the server validates them). */
-export async function verify(baseUrl: string, candidates: unknown[], timeoutMs: number): Promise<{ raw: unknown; parsed: VerifyResponse }> {
-  const { status, body } = await postJson(baseUrl, '/v1/verify', { candidates }, timeoutMs);
+export async function verify(baseUrl: string, candidates: unknown[], timeoutMs: number, headers: Record<string, string> = {}): Promise<{ raw: unknown; parsed: VerifyResponse }> {
+  const { status, body } = await postJson(baseUrl, '/v1/verify', { candidates }, timeoutMs, headers);
   const parsed = verifyResponseSchema.safeParse(body);
   if (!parsed.success) throw new ApiError(status, 'bad_response', 'the orchestrator answered with an unexpected shape');
   return { raw: body, parsed: parsed.data };

@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { launchTeam, type Team } from '@stats-agent/launcher';
 import { readFile, stat } from 'node:fs/promises';
-import { ApiError, verify, type SearchParams } from './api.js';
+import { ApiError, authHeaders, resolveApiKey, verify, type SearchParams } from './api.js';
 import { formatTable, formatVerdicts } from './format.js';
 import { formatProgress, searchWithProgress } from './runs.js';
 
@@ -21,10 +21,11 @@ function fail(err: unknown): never {
 }
 
 /** Runs the search as an asynchronous run: progress lines on stderr (unless quiet), the result on stdout. */
-async function runSearch(url: string, params: SearchParams, output: string, timeoutMs: number, quiet = false): Promise<number> {
+async function runSearch(url: string, params: SearchParams, output: string, timeoutMs: number, quiet = false, headers: Record<string, string> = {}): Promise<number> {
   if (!quiet) process.stderr.write(`searching "${params.topic}" at ${url} …\n`);
   const { raw, parsed } = await searchWithProgress(url, params, {
     timeoutMs,
+    headers,
     ...(quiet ? {} : { onProgress: (p) => process.stderr.write(`  ${formatProgress(p)}`) }),
   });
   if (!quiet) process.stderr.write(`done: ${parsed.verified_count} verified of ${parsed.total_candidates} candidates${parsed.partial ? ` (partial: ${parsed.target_count} wanted)` : ''}\n`);
@@ -67,7 +68,9 @@ program
   .option('--url <url>', 'orchestrator base URL (env STATS_AGENT_URL)', DEFAULT_URL)
   .option('--timeout <ms>', 'give up after this many milliseconds', positiveInt, 180_000)
   .option('--quiet', 'no progress on stderr', false)
-  .action(async (topic: string, o: { minStats: number; maxCandidates: number; reputableOnly: boolean; since?: number; output: string; url: string; timeout: number; quiet: boolean }) => {
+  .option('--api-key-file <file>', 'file holding the API key (else env STATS_AGENT_API_KEY)')
+  .action(async (topic: string, o: { minStats: number; maxCandidates: number; reputableOnly: boolean; since?: number; output: string; url: string; timeout: number; quiet: boolean; apiKeyFile?: string }) => {
+    const headers = authHeaders(await resolveApiKey(o).catch(fail));
     const code = await runSearch(
       o.url,
       {
@@ -80,6 +83,7 @@ program
       o.output,
       o.timeout,
       o.quiet,
+      headers,
     ).catch(fail);
     process.exit(code);
   });
@@ -109,10 +113,12 @@ program
   .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
   .option('--url <url>', 'orchestrator base URL (env STATS_AGENT_URL)', DEFAULT_URL)
   .option('--timeout <ms>', 'give up after this many milliseconds', positiveInt, 120_000)
-  .action(async (file: string, o: { output: string; url: string; timeout: number }) => {
+  .option('--api-key-file <file>', 'file holding the API key (else env STATS_AGENT_API_KEY)')
+  .action(async (file: string, o: { output: string; url: string; timeout: number; apiKeyFile?: string }) => {
+    const headers = authHeaders(await resolveApiKey(o).catch(fail));
     const candidates = await readCandidates(file).catch(fail);
     process.stderr.write(`verifying ${candidates.length} candidate(s) at ${o.url} …\n`);
-    const { raw, parsed } = await verify(o.url, candidates, o.timeout).catch(fail);
+    const { raw, parsed } = await verify(o.url, candidates, o.timeout, headers).catch(fail);
     process.stdout.write(o.output === 'json' ? `${JSON.stringify(raw, null, 2)}\n` : formatVerdicts(parsed));
     process.exit(parsed.failed_count === 0 ? 0 : 3);
   });
@@ -126,7 +132,8 @@ program
     process.stderr.write('starting the team…\n');
     const team = await launchTeam({ ports: o.autoPorts ? 'auto' : 'default', keepRunDir: true, onEvent: progress, ...(o.corpus ? { corpusDir: o.corpus } : {}) }).catch(fail);
     process.stderr.write(
-      `\nready. API: ${team.orchestratorUrl}  (try: stats-agent search "renewable energy" --url ${team.orchestratorUrl})\n` +
+      `\nready. API: ${team.orchestratorUrl}  (try: stats-agent search "renewable energy" --url ${team.orchestratorUrl} --api-key-file ${team.apiKeyFile})\n` +
+        `development API key (24 h, all scopes): ${team.apiKeyFile}  (or: export STATS_AGENT_API_KEY="$(cat ${team.apiKeyFile})")\n` +
         `logs: ${team.logDir}\nWorkload API sockets: ${team.socketDir}\nCtrl-C stops everything.\n`,
     );
     await untilSignal();
@@ -148,7 +155,7 @@ program
     const interrupted = untilSignal().then(() => 130);
     try {
       code = await Promise.race([
-        runSearch(team.orchestratorUrl, { topic, min_verified_stats: o.minStats, max_candidates: 12 }, o.output, 120_000),
+        runSearch(team.orchestratorUrl, { topic, min_verified_stats: o.minStats, max_candidates: 12 }, o.output, 120_000, false, authHeaders(team.apiKey)),
         interrupted,
       ]);
     } catch (err) {

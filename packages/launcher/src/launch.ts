@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { DEFAULT_TRUST_DOMAIN, SERVICES, serviceSpiffeId, type ServiceName } from '@stats-agent/runtime';
 import { freePort } from './ports.js';
 import { startProcess, type Managed } from './process.js';
@@ -18,6 +20,7 @@ export const SCRIPTS = {
   research: join(REPO_ROOT, 'apps/research/dist/main.js'),
   synthesis: join(REPO_ROOT, 'apps/synthesis/dist/main.js'),
   verification: join(REPO_ROOT, 'apps/verification/dist/main.js'),
+  keys: join(REPO_ROOT, 'packages/auth/dist/cli.js'),
 } as const;
 
 export interface Ports {
@@ -54,6 +57,13 @@ export interface Team {
   ports: Ports;
   orchestratorUrl: string;
   corpusUrl: string;
+  /**
+   * A development API key (scopes stats:search, stats:read, stats:admin; expires in 24 h) made
+   * for this launch: send it as `Authorization: Bearer <apiKey>`. Its plaintext is also in
+   * `apiKeyFile` (mode 0600); the orchestrator only has its hash (`<runDir>/api-keys.json`).
+   */
+  apiKey: string;
+  apiKeyFile: string;
   processes: Managed[];
   /** `unix://` Workload API endpoint of a workload served by the development server. */
   endpoint(workload: string): string;
@@ -121,6 +131,23 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
   const ports = await choosePorts(opts.ports ?? 'default');
   const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
   const emit = opts.onEvent ?? (() => undefined);
+
+  // The orchestrator requires authentication; a development key is made with the key tool.
+  const keysFile = join(runDir, 'api-keys.json');
+  const apiKeyFile = join(runDir, 'api-key');
+  try {
+    await promisify(execFile)(
+      process.execPath,
+      [SCRIPTS.keys, 'create', '--id', 'dev', '--name', 'stats-agent up (development)', '--scopes', 'stats:search,stats:read,stats:admin', '--expires-in', '24h', '--keys-file', keysFile, '--key-out', apiKeyFile, '--replace'],
+      { timeout: 10_000 },
+    );
+  } catch (err) {
+    if (removeRunDir) await rm(runDir, { recursive: true, force: true });
+    throw new Error(`launcher: could not create the development API key: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`);
+  }
+  const apiKey = (await readFile(apiKeyFile, 'utf8')).trim();
+  emit({ stage: 'ready', name: 'api-key', detail: apiKeyFile });
+
   const processes: Managed[] = [];
   const endpoint = (w: string): string => `unix://${join(socketDir, `${w}.sock`)}`;
   const baseEnv: NodeJS.ProcessEnv = {
@@ -146,6 +173,8 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
     ports,
     orchestratorUrl: `http://127.0.0.1:${ports.http}`,
     corpusUrl: `http://127.0.0.1:${ports.corpus}`,
+    apiKey,
+    apiKeyFile,
     processes,
     endpoint,
     async stop(graceMs = 15_000) {
@@ -209,6 +238,7 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
       RESEARCH_ADDR: `127.0.0.1:${ports.grpc.research}`,
       SYNTHESIS_ADDR: `127.0.0.1:${ports.grpc.synthesis}`,
       VERIFICATION_ADDR: `127.0.0.1:${ports.grpc.verification}`,
+      API_KEYS_FILE: keysFile,
     });
     await waitFor('admin /readyz', orch, httpOk(`http://127.0.0.1:${ports.admin.orchestration}/readyz`), readyTimeoutMs);
     emit({ stage: 'ready', name: 'orchestration', detail: team.orchestratorUrl });

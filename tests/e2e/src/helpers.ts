@@ -44,7 +44,7 @@ export async function orchestrate(team: Team, body: unknown): Promise<{ status: 
   const started = Date.now();
   const res = await fetch(`${team.orchestratorUrl}/v1/orchestrate`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${team.apiKey}` },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(60_000),
   });

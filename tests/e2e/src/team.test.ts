@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { credentials, status, type Client } from '@grpc/grpc-js';
@@ -10,7 +10,7 @@ import { callUnary, createAgentClient, isGrpcCallError } from '@stats-agent/rpc'
 import { serviceSpiffeId } from '@stats-agent/runtime';
 import { authorizeId, createX509Source, type X509Source } from '@stats-agent/spiffe';
 import { TestCa } from '@stats-agent/spiffe/testing';
-import { orchestrate, waitForLog } from './helpers.js';
+import { logLines, orchestrate, waitForLog } from './helpers.js';
 
 let team: Team;
 
@@ -65,7 +65,7 @@ describe('the launched team', { timeout: 240_000 }, () => {
     const candidate = { name: stat['name'], value: stat['value'], unit: stat['unit'], source: stat['source'], source_url: stat['source_url'], excerpt: stat['excerpt'] };
     const res = await fetch(`${team.orchestratorUrl}/v1/verify`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${team.apiKey}` },
       body: JSON.stringify({
         candidates: [
           candidate,
@@ -82,10 +82,25 @@ describe('the launched team', { timeout: 240_000 }, () => {
     assert.equal(body.failed_count, 3);
   });
 
+  test('the API needs the launch\'s development key: 401 without it, 403 never for it, the key file is private', async () => {
+    const none = await fetch(`${team.orchestratorUrl}/v1/orchestrate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"topic":"solar"}' });
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="stats-agent"');
+    const forged = `sk_dev_${'A'.repeat(43)}`;
+    const bad = await fetch(`${team.orchestratorUrl}/v1/orchestrate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': forged }, body: '{"topic":"solar"}' });
+    assert.equal(bad.status, 401);
+    assert.equal((statSync(team.apiKeyFile).mode & 0o777).toString(8), '600');
+    assert.equal(readFileSync(team.apiKeyFile, 'utf8').trim(), team.apiKey);
+    assert.ok(!readFileSync(join(team.runDir, 'api-keys.json'), 'utf8').includes(team.apiKey.slice(7)), 'only the hash is in the keys file');
+    const refused = await waitForLog(team, 'orchestration', (l) => l.msg === 'request refused at the edge' && l['reason'] === 'bad_secret');
+    assert.equal(refused?.['key_id'], 'dev');
+    assert.ok(!logLines(team, 'orchestration').some((l) => JSON.stringify(l).includes('A'.repeat(43))), 'the presented key is never logged');
+  });
+
   test('a request id travels from the HTTP edge to every agent', async () => {
     const res = await fetch(`${team.orchestratorUrl}/v1/orchestrate`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': 'e2e-trace-42' },
+      headers: { 'content-type': 'application/json', 'x-request-id': 'e2e-trace-42', authorization: `Bearer ${team.apiKey}` },
       body: JSON.stringify({ topic: 'life expectancy', min_verified_stats: 1 }),
     });
     assert.equal(res.status, 200);
