@@ -44,6 +44,10 @@ const schema = baseServiceSchema('orchestration')
   MAX_ROUNDS: envInt(3, 1, 20),
   /** Most time one round (search, extract, verify) may take; 0: only REQUEST_TIMEOUT_MS bounds it. */
   ROUND_TIMEOUT_MS: envInt(60_000, 0, 900_000),
+  /** Tries per agent call on UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED (1 = no retry), and the backoff bounds. */
+  AGENT_RETRY_ATTEMPTS: envInt(3, 1, 10),
+  AGENT_RETRY_BASE_MS: envInt(200, 1, 60_000),
+  AGENT_RETRY_MAX_MS: envInt(2_000, 1, 300_000),
   /** Asynchronous runs executing at once (POST /v1/runs answers 503 beyond), kept in memory, and kept after finishing for. */
   RUNS_MAX_ACTIVE: envInt(8, 1, 1000),
   RUNS_MAX_KEPT: envInt(1000, 1, 100_000),

@@ -130,6 +130,16 @@ runMain('orchestration', async () => {
   state.clients = clients;
 
   const timeouts = { research: config.RESEARCH_TIMEOUT_MS, synthesis: config.SYNTHESIS_TIMEOUT_MS, verification: config.VERIFICATION_TIMEOUT_MS };
+  const retries = new Counter({
+    name: 'agent_call_retries_total',
+    help: 'Agent calls retried after a transient failure, by agent and gRPC code.',
+    labelNames: ['agent', 'code'] as const,
+    registers: [metrics.registry],
+  });
+  const retry = {
+    retry: { attempts: config.AGENT_RETRY_ATTEMPTS, baseMs: config.AGENT_RETRY_BASE_MS, maxMs: config.AGENT_RETRY_MAX_MS },
+    onRetry: (r: { agent: string; code: string }) => retries.inc({ agent: r.agent, code: r.code }),
+  };
   const runs = new RunRegistry({
     maxActive: config.RUNS_MAX_ACTIVE,
     maxKept: config.RUNS_MAX_KEPT,
@@ -144,6 +154,7 @@ runMain('orchestration', async () => {
         roundTimeoutMs: config.ROUND_TIMEOUT_MS,
         maxRounds: config.MAX_ROUNDS,
         sourcesPerRound: config.SOURCES_PER_ROUND,
+        ...retry,
       }),
   });
   const app = createHttpApp({
@@ -174,6 +185,7 @@ runMain('orchestration', async () => {
       maxRounds: config.MAX_ROUNDS,
       sourcesPerRound: config.SOURCES_PER_ROUND,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      ...retry,
     },
   });
   const server = createServer(app);
