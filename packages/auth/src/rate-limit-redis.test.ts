@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { createRateLimiter, createRedisClient } from './rate-limit.js';
 
 // A real redis-server, started here on a free loopback port without persistence.
-const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+const REDIS = [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/usr/sbin']
+  .map((dir) => join(dir, 'redis-server'))
+  .find((p) => existsSync(p));
 const skip = REDIS ? false : 'redis-server is not installed (apt-get install redis-server); the shared-bucket test needs a real one';
 
 async function freePort(): Promise<number> {
