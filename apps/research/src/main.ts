@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createLogger } from '@stats-agent/logging';
+import { createLogger, registerSecretValues } from '@stats-agent/logging';
 import { createMetrics } from '@stats-agent/metrics';
 import { startAgent } from '@stats-agent/rpc';
 import { installShutdown, orchestratorIdOf, runMain } from '@stats-agent/runtime';
@@ -16,6 +16,8 @@ runMain('research', async () => {
   const started = Date.now();
   const tiers = config.REPUTATION_TIERS_FILE ? await loadTiers(config.REPUTATION_TIERS_FILE) : DEFAULT_TIERS;
   // TODO(issue 3): keys through @stats-agent/secrets (file and Vault variants) once it lands.
+  // Defence in depth: should a key ever reach a log line (an upstream echo), it is scrubbed.
+  registerSecretValues([config.SERPER_API_KEY, config.SERPAPI_API_KEY].filter((k): k is string => k !== undefined), 'search-provider-keys');
   const provider = await createSearchProvider(config, {
     reputation: new Reputation(tiers),
     apiKeys: { serper: () => config.SERPER_API_KEY ?? '', serpapi: () => config.SERPAPI_API_KEY ?? '' },
