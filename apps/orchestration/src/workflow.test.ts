@@ -304,3 +304,60 @@ test('every call of a round carries a distinct idempotency key', { timeout: 5000
   await orchestrate({ topic: 't', min_verified_stats: 1000, max_candidates: 600, reputable_only: false }, agents, { ...settings, maxRounds: 2, deadline: Date.now() + 60_000 });
   assert.deepEqual(keys.sort(), ['r:1:research', 'r:1:synthesis', 'r:1:verification:0', 'r:1:verification:1', 'r:2:research', 'r:2:synthesis', 'r:2:verification:0', 'r:2:verification:1'].sort());
 });
+
+test('reputable first: reputable sources are read before the rest, and none twice', { timeout: 5000 }, async () => {
+  const { agents, calls } = fakeAgents(6, 1, 1);
+  // Sources p0 and p3 are the reputable ones.
+  const inner = agents.search.bind(agents);
+  agents.search = async (req, cs) => {
+    if (!req.reputable_only) return inner(req, cs);
+    const all = (await inner({ ...req, offset: 0, limit: 100 }, cs)).sources.filter((s) => /p[03]$/.test(s.url));
+    const offset = req.offset ?? 0;
+    return { sources: all.slice(offset, offset + (req.limit ?? 0)), total: all.length, provider: 'local' };
+  };
+  const urls: string[] = [];
+  const extract = agents.extract.bind(agents);
+  agents.extract = async (req, cs) => {
+    urls.push(...(req.sources ?? []).map((s) => s.url ?? ''));
+    return extract(req, cs);
+  };
+  const r = await orchestrate({ topic: 't', min_verified_stats: 100, max_candidates: 100, reputable_only: false }, agents, {
+    ...settings,
+    sourcesPerRound: 2,
+    maxRounds: 10,
+    reputableFirst: true,
+    deadline: Date.now() + 60_000,
+  });
+  assert.deepEqual(urls.map((u) => u.slice(-2)), ['p0', 'p3', 'p1', 'p2', 'p4', 'p5']);
+  assert.equal(r.stop_reason, 'sources_exhausted');
+  assert.ok(calls.search.some((q) => q.reputable_only) && calls.search.some((q) => !q.reputable_only));
+});
+
+test('a run executed again replays its finished steps from the step store and calls only what is left', { timeout: 5000 }, async () => {
+  const stored = new Map<string, unknown>();
+  const steps = {
+    load: async (k: string) => stored.get(k),
+    save: async (k: string, _a: string, v: unknown) => void stored.set(k, JSON.parse(JSON.stringify(v)) as unknown),
+  };
+  const input = { topic: 't', min_verified_stats: 6, max_candidates: 100, reputable_only: false };
+  const full = await orchestrate(input, fakeAgents(10, 2, 2).agents, { ...settings, deadline: Date.now() + 60_000 });
+
+  // First try: dies in round 2's verification (as if the process were killed there).
+  const first = fakeAgents(10, 2, 2);
+  const verify = first.agents.verify.bind(first.agents);
+  first.agents.verify = async (req, cs) => {
+    if (first.calls.verify >= 1) throw new Error('killed');
+    return verify(req, cs);
+  };
+  await assert.rejects(orchestrate(input, first.agents, { ...settings, steps, deadline: Date.now() + 60_000 }));
+  assert.deepEqual([...stored.keys()].sort(), ['1:research', '1:synthesis', '1:verification:0', '2:research', '2:synthesis']);
+
+  // Second try: nothing finished is asked again; the result is the uninterrupted one.
+  const second = fakeAgents(10, 2, 2);
+  const again = await orchestrate(input, second.agents, { ...settings, steps, deadline: Date.now() + 60_000 });
+  assert.deepEqual(second.calls.search.map((q) => q.offset), [4]);
+  assert.equal(second.calls.extract, 1);
+  assert.equal(second.calls.verify, 2);
+  const strip = (r: typeof full) => ({ ...r, timestamp: '', statistics: r.statistics.map((x) => ({ ...x, date_found: '' })), failed: r.failed.map((x) => ({ ...x, date_found: '' })) });
+  assert.deepEqual(strip(again), strip(full));
+});

@@ -79,6 +79,25 @@ export interface WorkflowSettings {
   retry?: RetryPolicy;
   /** Called before each retry; must not throw. */
   onRetry?: (r: { agent: AgentName; attempt: number; code: string; delayMs: number }) => void;
+  /**
+   * Reputable sources first: rounds read only reputable sources until those run out, then the
+   * rest (already-read sources are skipped). Workflow 1.1.0 does this; 1.0.0 does not.
+   */
+  reputableFirst?: boolean;
+  /**
+   * Where finished agent calls are kept, by idempotency key: a call whose answer is stored is
+   * not made again. A run that is executed again after a crash therefore replays its finished
+   * steps from the store and goes on from the first unfinished one.
+   */
+  steps?: StepStore;
+  /** Told about each round's candidates before they are verified, and about their verdicts after. */
+  onItems?: (e: { round: number; stage: 'extracted'; candidates: CandidateStatistic__Output[] } | { round: number; stage: 'judged'; results: VerificationResult__Output[] }) => void | Promise<void>;
+}
+
+/** Finished agent calls of one run, by key (`<round>:<stage>[:<part>]`). */
+export interface StepStore {
+  load(key: string): Promise<unknown>;
+  save(key: string, agent: AgentName, output: unknown): Promise<void>;
 }
 
 export interface RetryPolicy {
@@ -248,6 +267,13 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
    * the retry from memory.
    */
   const call = async <T>(agent: AgentName, key: string, fn: (cs: CallSettings) => Promise<T>): Promise<T> => {
+    const stored = await s.steps?.load(key);
+    if (stored !== undefined) return stored as T;
+    const output = await callAgent(agent, key, fn);
+    await s.steps?.save(key, agent, output);
+    return output;
+  };
+  const callAgent = async <T>(agent: AgentName, key: string, fn: (cs: CallSettings) => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       const now = Date.now();
       const end = Math.min(s.deadline, roundDeadline);
@@ -278,6 +304,9 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
   let judged = 0;
   let rounds = 0;
   let offset = 0;
+  // Reputable sources first (workflow 1.1.0): then every source from the top, skipping those read.
+  let reputablePhase = s.reputableFirst === true && !input.reputable_only;
+  const read = new Set<string>();
   let sourcesRead = 0;
   let stop: StopReason = 'max_rounds';
   const report = (stage: Progress['stage'], extra: Partial<Progress> = {}): void => {
@@ -295,19 +324,35 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
       }
       rounds++;
       roundDeadline = s.roundTimeoutMs ? Date.now() + s.roundTimeoutMs : Infinity;
-      const found = await call('research', `${rounds}:research`, (cs) =>
-        agents.search({ topic: input.topic, limit: s.sourcesPerRound, offset, reputable_only: input.reputable_only }, cs),
-      );
-      if (found.sources.length === 0) {
+      const search = async (reputable: boolean, part: string): Promise<SearchResponse__Output> =>
+        call('research', `${rounds}:research${part}`, (cs) =>
+          agents.search({ topic: input.topic, limit: s.sourcesPerRound, offset, reputable_only: reputable }, cs),
+        );
+      // Up to a few searches a round: past the end of the reputable sources, and past sources already read.
+      let found: SearchResponse__Output = { sources: [], total: 0, provider: '' };
+      let sources: SearchResponse__Output['sources'] = [];
+      for (let page = 0; page < 5 && sources.length === 0; page++) {
+        found = await search(input.reputable_only || reputablePhase, page === 0 ? '' : `:${page}`);
+        const endOfReputable = found.sources.length === 0 || (found.total > 0 && offset + found.sources.length >= found.total);
+        offset += found.sources.length;
+        sources = found.sources.filter((src) => !read.has(src.url));
+        if (reputablePhase && endOfReputable) {
+          reputablePhase = false;
+          offset = 0;
+          if (sources.length === 0) continue;
+        }
+        if (found.sources.length === 0 || (found.total > 0 && offset >= found.total)) break;
+      }
+      for (const src of sources) read.add(src.url);
+      if (sources.length === 0) {
         stop = 'sources_exhausted';
         break;
       }
-      offset += found.sources.length;
-      report('research', { sources: sourcesRead + found.sources.length });
+      report('research', { sources: sourcesRead + sources.length });
       const extracted = await call('synthesis', `${rounds}:synthesis`, (cs) =>
-        agents.extract({ topic: input.topic, sources: found.sources, max_candidates: input.max_candidates - judged }, cs),
+        agents.extract({ topic: input.topic, sources, max_candidates: input.max_candidates - judged }, cs),
       );
-      sourcesRead += found.sources.length;
+      sourcesRead += sources.length;
       const fresh = extracted.candidates.filter((c) => {
         // With `since`, a statistic whose period is unknown is left out: not known to be recent.
         if (input.since !== undefined && (periodYear(c.period) ?? 0) < input.since) return false;
@@ -318,6 +363,7 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
       });
       const batch = fresh.slice(0, input.max_candidates - judged);
       report('synthesis', { candidates: judged + batch.length });
+      await s.onItems?.({ round: rounds, stage: 'extracted', candidates: batch });
       if (batch.length > 0) {
         // The verification contract takes at most VERIFY_BATCH candidates per call.
         const chunks = Array.from({ length: Math.ceil(batch.length / VERIFY_BATCH) }, (_, i) => batch.slice(i * VERIFY_BATCH, (i + 1) * VERIFY_BATCH));
@@ -325,11 +371,13 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
           call('verification', `${rounds}:verification:${i}`, (cs) => agents.verify({ candidates }, cs)),
         );
         const now = new Date().toISOString();
-        for (const r of verdicts.flatMap((v) => v.results)) (r.verified ? verified : failed).push(toStatistic(r, now));
+        const results = verdicts.flatMap((v) => v.results);
+        for (const r of results) (r.verified ? verified : failed).push(toStatistic(r, now));
+        await s.onItems?.({ round: rounds, stage: 'judged', results });
         judged += batch.length;
       }
       report('verification');
-      if (found.total > 0 && offset >= found.total) {
+      if (!reputablePhase && found.total > 0 && offset >= found.total) {
         stop = verified.length >= input.min_verified_stats ? 'target_reached' : 'sources_exhausted';
         break;
       }
