@@ -114,7 +114,10 @@ export function classifyAddress(address: string): ClassifiedAddress {
   if (address.includes('%') || isIP(address) === 0) {
     return { category: 'invalid', ip: new ipaddr.IPv4([0, 0, 0, 0]), dial: address };
   }
-  const parsed = ipaddr.parse(address);
+  // ipaddr.js reads a dotted tail as IPv4-MAPPED whatever precedes it ("::127.0.0.1", an
+  // IPv4-compatible address, comes back as ::ffff:7f00:1). WHATWG's serializer writes IPv6 in
+  // pure hex, so parse that form.
+  const parsed = isIP(address) === 6 ? ipaddr.IPv6.parse(new URL(`http://[${address}]/`).hostname.slice(1, -1)) : ipaddr.IPv4.parse(address);
   if (parsed.kind() === 'ipv4') {
     const ip = parsed as ipaddr.IPv4;
     return { category: classifyV4(ip), ip, dial: ip.toString() };

@@ -121,13 +121,15 @@ export function checkAddress(policy: Readonly<FetchPolicy>, host: string, port: 
   const refuse = (code: 'FETCH_ERR_ADDRESS' | 'FETCH_ERR_PORT', why: string) =>
     new FetchError(code, url, why, { category: c.category, address: shown });
   if (ALWAYS_REFUSED.has(c.category)) throw refuse('FETCH_ERR_ADDRESS', `address ${shown} of ${host} is refused (${c.category})`);
-  const matching = c.category === 'invalid' ? [] : matchingEntries(allowEntries(policy), host, c.ip);
-  const portNamed = matching.some((e) => e.kind !== 'cidr' && e.port === port);
-  const portOk = policy.allowedPorts.includes(port) || portNamed;
-  if (c.category !== 'public' && matching.length === 0) {
-    throw refuse('FETCH_ERR_ADDRESS', `address ${shown} of ${host} is refused (${c.category}; STATS_FETCH_ALLOW does not name it)`);
+  const standardPort = policy.allowedPorts.includes(port);
+  // Entries for this host or address that cover this port: their own port, else allowedPorts.
+  const covering = (c.category === 'invalid' ? [] : matchingEntries(allowEntries(policy), host, c.ip)).filter((e) =>
+    e.kind === 'cidr' || e.port === undefined ? standardPort : e.port === port,
+  );
+  if (c.category !== 'public' && covering.length === 0) {
+    throw refuse('FETCH_ERR_ADDRESS', `address ${shown} of ${host} is refused (${c.category}; STATS_FETCH_ALLOW does not name it for port ${port})`);
   }
-  if (!portOk) throw refuse('FETCH_ERR_PORT', `port ${port} of ${host} is not allowed`);
+  if (!standardPort && covering.length === 0) throw refuse('FETCH_ERR_PORT', `port ${port} of ${host} is not allowed`);
   return c.dial;
 }
 
