@@ -1,6 +1,7 @@
 import { ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS } from '@stats-agent/auth';
 import { baseServiceSchema, envInt, envPort, hostPort, parseConfig, serviceSpiffeId, spiffeIdString } from '@stats-agent/runtime';
 import { z } from 'zod';
+import { DEFAULT_WORKFLOW_VERSION, WORKFLOW_VERSIONS } from './workflows.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -46,6 +47,8 @@ const schema = baseServiceSchema('orchestration')
   ROUND_TIMEOUT_MS: envInt(60_000, 0, 900_000),
   /** Tries per agent call on UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED (1 = no retry), and the backoff bounds. */
   AGENT_RETRY_ATTEMPTS: envInt(3, 1, 10),
+  /** The workflow version a request runs when it pins none (see workflows.ts). */
+  WORKFLOW_VERSION: z.enum(WORKFLOW_VERSIONS).default(DEFAULT_WORKFLOW_VERSION),
   AGENT_RETRY_BASE_MS: envInt(200, 1, 60_000),
   AGENT_RETRY_MAX_MS: envInt(2_000, 1, 300_000),
   /** Asynchronous runs executing at once (POST /v1/runs answers 503 beyond), kept in memory, and kept after finishing for. */

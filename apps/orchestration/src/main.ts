@@ -21,7 +21,7 @@ import { loadConfig } from './config.js';
 import { createHttpApp } from './http/app.js';
 import { createRunsRouter } from './http/runs.js';
 import { RunRegistry } from './runs.js';
-import { orchestrate } from './workflow.js';
+import { runWorkflow } from './workflows.js';
 
 runMain('orchestration', async () => {
   const config = loadConfig();
@@ -55,6 +55,12 @@ runMain('orchestration', async () => {
           allowInsecureLoopback: true,
         })
       : undefined;
+  // Warm the JWKS location now so a misconfigured issuer shows in the log at start-up; tokens
+  // still retry discovery later (the identity provider may simply be down for a moment).
+  oidc?.jwksUrl().then(
+    (url) => logger.info({ jwks_url: url.href }, 'OIDC: JWKS location resolved'),
+    (err: unknown) => logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'OIDC: discovery failed; tokens get 503 until it succeeds'),
+  );
   const authenticator = createAuthenticator({ ...(apiKeys ? { apiKeys } : {}), ...(oidc ? { oidc } : {}), anonymous: config.AUTH_MODE === 'none' });
   const redis = config.REDIS_URL ? createRedisClient(config.REDIS_URL, { timeoutMs: config.REDIS_TIMEOUT_MS }) : undefined;
   let lastRedisWarning = 0;
@@ -145,7 +151,7 @@ runMain('orchestration', async () => {
     maxKept: config.RUNS_MAX_KEPT,
     ttlMs: config.RUN_TTL_MS,
     execute: (input, run) =>
-      orchestrate(input, clients, {
+      runWorkflow(input, clients, {
         requestId: run.id,
         signal: run.signal,
         onProgress: run.onProgress,
@@ -155,7 +161,7 @@ runMain('orchestration', async () => {
         maxRounds: config.MAX_ROUNDS,
         sourcesPerRound: config.SOURCES_PER_ROUND,
         ...retry,
-      }),
+      }, config.WORKFLOW_VERSION),
   });
   const app = createHttpApp({
     agents: clients,
@@ -163,6 +169,7 @@ runMain('orchestration', async () => {
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
     maxConcurrent: config.MAX_CONCURRENT_REQUESTS,
     httpDuration,
+    workflowVersion: config.WORKFLOW_VERSION,
     edge: { authenticator, limiter },
     corsOrigins: config.CORS_ORIGINS,
     trustProxy: config.TRUST_PROXY,

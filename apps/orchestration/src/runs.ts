@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HttpError } from './errors.js';
 import type { OrchestrateInput, OrchestrateResult, Progress } from './workflow.js';
+import type { WorkflowVersion } from './workflows.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -23,7 +24,7 @@ export interface Run {
   /** The principal that created it; only it can see the run. */
   owner: string;
   status: RunStatus;
-  input: OrchestrateInput;
+  input: RunInput;
   created_at: string;
   updated_at: string;
   progress: Progress | null;
@@ -33,7 +34,9 @@ export interface Run {
 }
 
 /** What runs execute: the quality loop with a progress callback, cancelled through the signal. */
-export type Execute = (input: OrchestrateInput, run: { id: string; signal: AbortSignal; onProgress: (p: Progress) => void }) => Promise<OrchestrateResult>;
+export type RunInput = OrchestrateInput & { workflow_version?: WorkflowVersion | undefined };
+
+export type Execute = (input: RunInput, run: { id: string; signal: AbortSignal; onProgress: (p: Progress) => void }) => Promise<OrchestrateResult>;
 
 export interface RunRegistryOptions {
   execute: Execute;
@@ -65,7 +68,7 @@ export class RunRegistry {
   constructor(private readonly opts: RunRegistryOptions) {}
 
   /** Starts a run and returns it at once. Throws HttpError 503 when `maxActive` runs are executing or the registry is closed. */
-  create(owner: string, input: OrchestrateInput): Run {
+  create(owner: string, input: RunInput): Run {
     if (this.closed) throw new HttpError(503, 'shutting_down', 'the orchestrator is shutting down');
     if (this.controllers.size >= this.opts.maxActive) throw new HttpError(503, 'busy', 'too many runs in progress; try again shortly');
     this.evict();

@@ -99,7 +99,7 @@ describe('POST /v1/orchestrate', { timeout: 20_000 }, () => {
       const r = await post(path, JSON.stringify({ topic: 'solar', min_verified_stats: 1 }));
       assert.equal(r.status, 200);
       assert.deepEqual(Object.keys(r.body).sort(), [
-        'failed_count', 'partial', 'statistics', 'stop_reason', 'target_count', 'timestamp', 'topic', 'total_candidates', 'verified_count',
+        'failed_count', 'partial', 'statistics', 'stop_reason', 'target_count', 'timestamp', 'topic', 'total_candidates', 'verified_count', 'workflow_version',
       ]);
       const [s] = r.body['statistics'] as Array<Record<string, unknown>>;
       assert.equal(s?.['source_url'], candidate.source_url);
@@ -110,6 +110,17 @@ describe('POST /v1/orchestrate', { timeout: 20_000 }, () => {
       assert.ok(r.headers.get('x-request-id'));
       assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     }
+  });
+
+  test('a request may pin a workflow version; the answer says which ran', async () => {
+    const dflt = await post('/v1/orchestrate', JSON.stringify({ topic: 'solar', min_verified_stats: 1 }));
+    assert.equal(dflt.body['workflow_version'], '1.0.0');
+    const pinned = await post('/v1/orchestrate', JSON.stringify({ topic: 'solar', min_verified_stats: 1, workflow_version: '1.1.0' }));
+    assert.equal(pinned.status, 200);
+    assert.equal(pinned.body['workflow_version'], '1.1.0');
+    const unknown = await post('/v1/orchestrate', JSON.stringify({ topic: 'solar', workflow_version: '9.9.9' }));
+    assert.equal(unknown.status, 400);
+    assert.match(JSON.stringify(unknown.body), /workflow_version: must be one of 1\.0\.0, 1\.1\.0/);
   });
 
   test('?format=claims gives a claims report', async () => {

@@ -5,7 +5,8 @@ import { acceptRequestId, type Logger } from '@stats-agent/logging';
 import type { Counter, Histogram } from 'prom-client';
 import { HttpError } from '../errors.js';
 import { publicResult } from '../runs.js';
-import { orchestrate, verifyCandidates, type Agents, type OrchestrateResult, type WorkflowSettings } from '../workflow.js';
+import { runWorkflow, type WorkflowVersion } from '../workflows.js';
+import { verifyCandidates, type Agents, type OrchestrateResult, type WorkflowSettings } from '../workflow.js';
 import { corsMiddleware } from './cors.js';
 import { describeIssues, orchestrateBodySchema, orchestrateQuerySchema, verifyBodySchema } from './schemas.js';
 
@@ -16,6 +17,8 @@ export interface HttpAppDeps {
   bodyLimitBytes: number;
   maxConcurrent: number;
   httpDuration?: Histogram<'route' | 'status'>;
+  /** The workflow version a request runs when it pins none. */
+  workflowVersion?: WorkflowVersion;
   /** More routes (the runs API), mounted after the built-in ones and before the 404. */
   routers?: express.Router[];
   /**
@@ -129,14 +132,14 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     const body = orchestrateBodySchema.safeParse(req.body);
     if (!body.success) throw new HttpError(400, 'invalid_request', describeIssues(body.error));
     await inSlot(res, async (signal) => {
-      const result = await orchestrate(body.data, deps.agents, {
-        ...deps.settings,
-        requestId: locals.requestId,
-        signal,
-        deadline: Date.now() + deps.settings.requestTimeoutMs,
-      });
+      const result = await runWorkflow(
+        body.data,
+        deps.agents,
+        { ...deps.settings, requestId: locals.requestId, signal, deadline: Date.now() + deps.settings.requestTimeoutMs },
+        deps.workflowVersion,
+      );
       locals.logger.info(
-        { verified: result.verified_count, failed: result.failed_count, rounds: result.rounds, partial: result.partial },
+        { verified: result.verified_count, failed: result.failed_count, rounds: result.rounds, partial: result.partial, workflow_version: result.workflow_version },
         'orchestration done',
       );
       res.status(200).json(query.data.format === 'claims' ? claims(result) : publicResult(result));
@@ -177,7 +180,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     const locals = res.locals as Locals;
     if (err instanceof EdgeError) {
       deps.authFailures?.inc({ reason: err.reason, status: String(err.status) });
-      locals.logger.warn(failureFields(err, res), 'request refused at the edge');
+      // 429s are counted but logged at debug: a flood must not become a flood of log lines.
+      locals.logger[err.status === 429 ? 'debug' : 'warn'](failureFields(err, res), 'request refused at the edge');
       for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
       sendError(res, err);
       return;

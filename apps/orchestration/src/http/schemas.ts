@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORKFLOW_VERSIONS } from '../workflows.js';
 
 // A topic is one line of text: no control characters at all (C0 including tab and newline, DEL,
 // C1), no line/paragraph separators, and no bidirectional overrides or isolates, which can make
@@ -18,6 +19,7 @@ export const orchestrateBodySchema = z.strictObject(
     max_candidates: z.number({ error: 'must be a number' }).int('must be an integer').min(1).max(500).default(30),
     reputable_only: z.boolean({ error: 'must be a boolean' }).default(false),
     since: z.number({ error: 'must be a number' }).int('must be an integer').min(1900).max(2100).optional(),
+    workflow_version: z.enum(WORKFLOW_VERSIONS, { error: `must be one of ${WORKFLOW_VERSIONS.join(', ')}` }).optional(),
   },
   { error: (i) => (i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : 'body must be a JSON object') },
 );
