@@ -19,4 +19,4 @@ export {
 export { ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS, createOidcVerifier, type OidcOptions, type TokenCheck } from './oidc.js';
 export { createAuthenticator, type Authenticator, type AuthenticatorOptions, type AuthFailure, type Principal } from './authenticator.js';
 export { createRateLimiter, createRedisClient, type RateDecision, type RateLimiter, type RateLimitOptions } from './rate-limit.js';
-export { createEdgeMiddleware, failureFields, principalOf, requireScope, type EdgeMiddlewareOptions } from './middleware.js';
+export { clientBucket, createEdgeMiddleware, failureFields, principalOf, requireScope, type EdgeMiddlewareOptions } from './middleware.js';

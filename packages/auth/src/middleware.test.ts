@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { ApiKeyRegistry, createApiKey } from './api-keys.js';
 import { createAuthenticator } from './authenticator.js';
 import { bearerChallenge, EdgeError } from './errors.js';
-import { createEdgeMiddleware, failureFields, principalOf, requireScope } from './middleware.js';
+import { clientBucket, createEdgeMiddleware, failureFields, principalOf, requireScope } from './middleware.js';
 import { createRateLimiter } from './rate-limit.js';
 
 const inDays = (d: number) => new Date(Date.now() + d * 86_400_000);
@@ -97,6 +97,16 @@ describe('edge middleware', { timeout: 10_000 }, () => {
     }
     assert.equal(failures[0]?.['key_id'], 'searcher');
     assert.ok(!JSON.stringify(failures).includes('AAAA'), 'no secret in the failure fields');
+  });
+
+  test('client addresses: IPv4 as is, IPv4-mapped as IPv4, IPv6 by its /64', () => {
+    assert.equal(clientBucket('203.0.113.7'), '203.0.113.7');
+    assert.equal(clientBucket('::ffff:203.0.113.7'), '203.0.113.7');
+    assert.equal(clientBucket('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), '2001:db8:1:2::/64');
+    assert.equal(clientBucket('2001:db8:1:2::99'), '2001:db8:1:2::/64');
+    assert.equal(clientBucket('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(clientBucket('::1'), '0:0:0:0::/64');
+    assert.equal(clientBucket('fe80::1:2:3:4'), 'fe80:0:0:0::/64');
   });
 
   test('a challenge never carries characters RFC 6750 forbids (quotes, backslash, non-ASCII)', () => {

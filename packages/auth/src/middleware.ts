@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthFailure, Authenticator, Principal } from './authenticator.js';
 import { bearerChallenge, EdgeError } from './errors.js';
@@ -15,6 +16,21 @@ export interface EdgeMiddlewareOptions {
   clientAddress?: (req: Request) => string;
 }
 
+/**
+ * The rate-limit key of a client address: IPv4 as is (IPv4-mapped IPv6 as IPv4), IPv6 by its /64,
+ * since one host usually holds a whole /64 and could otherwise rotate through addresses.
+ */
+export function clientBucket(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1] as string;
+  if (!isIPv6(address)) return address;
+  const [head = '', tail = ''] = address.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = address.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const groups = address.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 /** The principal the edge middleware put on the response, if any. */
 export function principalOf(res: Response): Principal | undefined {
   return (res.locals as { principal?: Principal }).principal;
@@ -30,7 +46,7 @@ export function principalOf(res: Response): Principal | undefined {
  * error shape and counts and logs every refusal in one place (see `failureFields`).
  */
 export function createEdgeMiddleware(opts: EdgeMiddlewareOptions): RequestHandler {
-  const addressOf = opts.clientAddress ?? ((req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown');
+  const addressOf = opts.clientAddress ?? ((req: Request) => clientBucket(req.ip ?? req.socket.remoteAddress ?? 'unknown'));
   const limit = async (key: string, res: Response): Promise<EdgeError | undefined> => {
     if (!opts.limiter) return undefined;
     const d = await opts.limiter.consume(key);
