@@ -78,9 +78,9 @@ test('parseAllowList: every bad entry is a TypeError that quotes it', T, () => {
     ['[fd00:ec2::254]:80', /metadata address/],
     ['224.0.0.1', /multicast address/],
     ['fe80::1:2:3:4:5:6:80', /.+/],
-    ['[::1', /not host\[:port\]|brackets/],
+    ['[::1', /not host\[:port\]|brackets|\[address\]:port/],
     ['[example.org]:80', /brackets/],
-    ['http://example.org', /\[address\]:port|not host/],
+    ['http://example.org', /is a URL: write host\[:port\]/],
     ['exa mple.org', /not host\[:port\]/],
     ['-bad-.org', /not host\[:port\]/],
   ];

@@ -41,6 +41,7 @@ function parseIpEntry(entry: string, text: string, port: number | undefined): Al
 export function parseAllowEntry(raw: string): AllowEntry {
   const entry = raw.trim();
   if (entry === '') throw bad(raw, 'is empty');
+  if (entry.includes('://')) throw bad(entry, 'is a URL: write host[:port]');
   if (entry.includes('/')) {
     const valid = entry.includes(':') ? ipaddr.IPv6.isValidCIDR(entry) && !entry.includes('%') : ipaddr.IPv4.isValidCIDRFourPartDecimal(entry);
     if (!valid) {
