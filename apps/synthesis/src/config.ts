@@ -1,16 +1,100 @@
+import { DEFAULT_BASE_URLS, DEFAULT_MODELS, checkBaseUrl, type LlmProviderName } from '@stats-agent/llm';
 import { agentSchema, envInt, fetchSchema, parseConfig } from '@stats-agent/runtime';
 import { z } from 'zod';
 
-const schema = agentSchema('synthesis').extend(fetchSchema().shape).extend({
-  LLM_PROVIDER: z
-    .enum(['rules', 'openai', 'anthropic', 'gemini', 'ollama'])
-    .default('rules')
-    .refine((p) => p === 'rules', 'only `rules` is available in this version (LLM providers come with the extraction issue)'),
-  MAX_CANDIDATES_PER_PAGE: envInt(25, 1, 200),
-});
+/** Which variable holds the key of each provider; ollama and vllm take an optional LLM_API_KEY. */
+export const LLM_KEY_VARIABLE = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  gemini: 'GEMINI_API_KEY',
+  xai: 'XAI_API_KEY',
+  ollama: 'LLM_API_KEY',
+  vllm: 'LLM_API_KEY',
+} as const satisfies Record<LlmProviderName, string>;
+
+const KEY_REQUIRED = new Set<string>(['openai', 'anthropic', 'gemini', 'xai']);
+
+/** A secret: trimmed, never echoed (parseConfig prints names and messages only). */
+const secret = () => z.string().trim().min(1).optional();
+
+const schema = agentSchema('synthesis')
+  .extend(fetchSchema().shape)
+  .extend({
+    LLM_PROVIDER: z.enum(['rules', 'openai', 'anthropic', 'gemini', 'ollama', 'xai', 'vllm']).default('rules'),
+    /** Defaults per provider (see @stats-agent/llm DEFAULT_MODELS); required for vllm. */
+    LLM_MODEL: z
+      .string()
+      .trim()
+      .max(200)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, 'must be a model name (letters, digits, . _ : / @ -)')
+      .optional(),
+    /** Defaults per provider (see @stats-agent/llm DEFAULT_BASE_URLS); required for vllm. */
+    LLM_BASE_URL: z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        if (v === undefined) return;
+        try {
+          checkBaseUrl(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
+    /** Deadline of one page's LLM call (all attempts and back-off). */
+    LLM_TIMEOUT_MS: envInt(60_000, 1000, 600_000),
+    /** LLM calls in flight at once (pages wait for a slot within their own deadline). */
+    LLM_CONCURRENCY: envInt(4, 1, 32),
+    OPENAI_API_KEY: secret(),
+    ANTHROPIC_API_KEY: secret(),
+    GEMINI_API_KEY: secret(),
+    XAI_API_KEY: secret(),
+    LLM_API_KEY: secret(),
+    MAX_CANDIDATES_PER_PAGE: envInt(25, 1, 200),
+  })
+  // `when` lets these run beside other problems, so every problem is reported at once.
+  .superRefine((c, ctx) => {
+    if (c.LLM_PROVIDER === 'rules') return;
+    const keyVar = LLM_KEY_VARIABLE[c.LLM_PROVIDER];
+    if (KEY_REQUIRED.has(c.LLM_PROVIDER) && c[keyVar] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [keyVar], message: `is required when LLM_PROVIDER=${c.LLM_PROVIDER}` });
+    }
+    if (c.LLM_MODEL === undefined && DEFAULT_MODELS[c.LLM_PROVIDER] === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: `is required when LLM_PROVIDER=${c.LLM_PROVIDER}` });
+    }
+    if (c.LLM_BASE_URL === undefined && DEFAULT_BASE_URLS[c.LLM_PROVIDER] === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['LLM_BASE_URL'], message: `is required when LLM_PROVIDER=${c.LLM_PROVIDER}` });
+    }
+  }, { when: (p) => providerOf(p.value) !== undefined });
+
+/** The LLM provider named in a (possibly partly invalid) parsed value, if it is a known one. */
+function providerOf(value: unknown): LlmProviderName | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const p = (value as Record<string, unknown>)['LLM_PROVIDER'];
+  return typeof p === 'string' && Object.hasOwn(LLM_KEY_VARIABLE, p) ? (p as LlmProviderName) : undefined;
+}
 
 export type SynthesisConfig = z.output<typeof schema>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<SynthesisConfig> {
   return parseConfig('synthesis', schema, env);
+}
+
+/**
+ * The LLM settings of a config, or undefined for `rules`. `apiKey` reads the key at each call
+ * (from the frozen config for now; a secrets source can replace it without touching callers).
+ */
+export function llmSettings(config: Readonly<SynthesisConfig>):
+  | { provider: LlmProviderName; model: string | undefined; baseUrl: string | undefined; timeoutMs: number; maxConcurrent: number; apiKey: () => string }
+  | undefined {
+  const provider = config.LLM_PROVIDER;
+  if (provider === 'rules') return undefined;
+  const keyVar = LLM_KEY_VARIABLE[provider];
+  return {
+    provider,
+    model: config.LLM_MODEL,
+    baseUrl: config.LLM_BASE_URL,
+    timeoutMs: config.LLM_TIMEOUT_MS,
+    maxConcurrent: config.LLM_CONCURRENCY,
+    apiKey: () => config[keyVar] ?? '',
+  };
 }

@@ -5,6 +5,8 @@ import { fetchFailureReason, type PageFetcher } from '@stats-agent/safe-fetch';
 import { PageTextError, limitText, readPage } from '@stats-agent/text';
 import { z } from 'zod';
 import { extractCandidates } from '@stats-agent/extractor';
+import { llmFailureReason, type Extractor } from '@stats-agent/llm';
+import type { PageText } from '@stats-agent/text';
 
 const sourceSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),
@@ -30,6 +32,8 @@ export interface ExtractDeps {
   fetcher: PageFetcher;
   concurrency: number;
   maxPerPage: number;
+  /** When set, pages are read by this LLM instead of the rule-based extractor. */
+  llm?: Extractor;
 }
 
 export function extractHandler(deps: ExtractDeps) {
@@ -42,6 +46,7 @@ export function extractHandler(deps: ExtractDeps) {
           const page = await deps.fetcher.fetch(source.url, { signal: ctx.signal });
           // Up to 30,000 characters of each page are mined; the verifier reads the whole page.
           const text = limitText(await readPage(page, { signal: ctx.signal }), MAX_PAGE_CHARS);
+          if (deps.llm !== undefined) return await extractWithLlm(deps.llm, req.topic, source, text, deps.maxPerPage, ctx);
           const candidates = extractCandidates(text, {
             topic: req.topic,
             sourceName: source.publisher || text.title || source.title || source.domain,
@@ -62,4 +67,30 @@ export function extractHandler(deps: ExtractDeps) {
     ctx.logger.info({ sources: req.sources.length, candidates: candidates.length }, 'extraction done');
     return { candidates, sources: perSource.map((p) => p.outcome) };
   };
+}
+
+/**
+ * One page through the LLM. Every candidate's excerpt is in `text` (the extractor drops the
+ * rest); a failed LLM call is this source's outcome (`llm_timeout`, `llm_rate_limited`, …),
+ * never the whole call's.
+ */
+async function extractWithLlm(
+  llm: Extractor,
+  topic: string,
+  source: z.output<typeof sourceSchema>,
+  text: PageText,
+  maxPerPage: number,
+  ctx: CallContext,
+): Promise<{ outcome: SourceOutcome; candidates: CandidateStatistic__Output[] }> {
+  const sourceName = source.publisher || text.title || source.title || source.domain;
+  try {
+    const { candidates, stats } = await llm.extract({ topic, pageText: text.text, title: text.title, url: source.url, sourceName, maxCandidates: maxPerPage, signal: ctx.signal });
+    ctx.logger.info({ url: source.url, provider: llm.provider, ...stats, candidates: candidates.length }, 'llm extraction done');
+    return { outcome: { url: source.url, fetched: true, reason: '', candidates: candidates.length }, candidates };
+  } catch (err) {
+    const reason = llmFailureReason(err);
+    // LlmError messages name the provider and never carry the key.
+    ctx.logger.warn({ url: source.url, provider: llm.provider, reason, error: err instanceof Error ? err.message : 'unknown' }, 'llm extraction failed');
+    return { outcome: { url: source.url, fetched: true, reason, candidates: 0 }, candidates: [] };
+  }
 }
