@@ -18,7 +18,7 @@ test('README example', { timeout: 5_000 }, async () => {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const signal = new AbortController().signal;
 
-  const fetcher = new PageFetcher({ timeoutMs: 10_000, maxBytes: 2 * 1024 * 1024, allow: [base.slice('http://'.length)] });
+  const fetcher = new PageFetcher({ timeoutMs: 10_000, maxBytes: 2 * 1024 * 1024, allow: [new URL(base).host] });
   let page: FetchedPage | undefined;
   let caught: unknown;
   try {
