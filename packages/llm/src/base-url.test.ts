@@ -25,6 +25,10 @@ test('scrub removes the key and key-shaped strings; reasons name the code', { ti
   assert.match(out, /Incorrect API key provided: \[redacted\]/);
   assert.ok(!out.includes('\n'));
   assert.equal(scrub('x'.repeat(400), undefined).length, 301);
+  // Model names and URLs stay readable; Gemini- and Anthropic-shaped keys do not.
+  assert.equal(scrub('model: claude-haiku-4-5-20251001 not found, see https://docs.example.com/en/api/errors', undefined), 'model: claude-haiku-4-5-20251001 not found, see https://docs.example.com/en/api/errors');
+  assert.equal(scrub('key AIzaSyD3xAmPlE0123456789abcdefGHIJKLMNO is invalid', undefined), 'key [redacted] is invalid');
+  assert.equal(scrub('sk-ant-api03-Zx9AbCdEfGhIjKlMnOpQrStUvWx0123-AA', undefined), '[redacted]');
   assert.equal(llmFailureReason(new LlmError('LLM_ERR_TIMEOUT', 'openai', 'slow')), 'llm_timeout');
   assert.equal(llmFailureReason(new Error('x')), 'llm_error');
 });

@@ -46,8 +46,13 @@ export function llmFailureReason(err: unknown): string {
   return err instanceof LlmError ? err.code.replace('LLM_ERR_', 'llm_').toLowerCase() : 'llm_error';
 }
 
-/** Things that look like credentials (long runs of key characters, masked keys). */
-const KEYLIKE = /[A-Za-z0-9_\-*.]{24,}/g;
+/** Runs of key characters; one is key-shaped when it holds a masked part (`****`) or a long random segment. */
+const TOKEN = /[A-Za-z0-9_\-*.]{12,}/g;
+
+function keyShaped(token: string): boolean {
+  // Model names ("claude-haiku-4-5-20251001") split into short segments; keys do not.
+  return token.includes('**') || token.split(/[-.]/).some((seg) => seg.length >= 16 && /\d/.test(seg) && /[A-Za-z]/.test(seg));
+}
 
 /**
  * Makes a provider's message safe to put in an error: the key (and anything key-shaped, as
@@ -56,7 +61,7 @@ const KEYLIKE = /[A-Za-z0-9_\-*.]{24,}/g;
 export function scrub(message: string, key: string | undefined, max = 300): string {
   let out = message;
   if (key !== undefined && key.length >= 4) out = out.split(key).join('[redacted]');
-  out = out.replace(KEYLIKE, (m) => (/^[a-z.]+$/i.test(m) ? m : '[redacted]'));
+  out = out.replace(TOKEN, (m) => (keyShaped(m) ? '[redacted]' : m));
   // eslint-disable-next-line no-control-regex
   out = out.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return out.length > max ? `${out.slice(0, max)}…` : out;
