@@ -148,12 +148,17 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Logs this process holds open: a lock with our own pid is stale only if it is not one of these (pid 1 restarts in containers). */
+const heldLocks = new Set<string>();
+
 async function takeLock(path: string): Promise<void> {
+  if (heldLocks.has(path)) throw new AuditError('AUDIT_ERR_IO', `audit: ${path}: the log is already open in this process`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open(path, 'wx', 0o600);
       await fh.writeFile(String(process.pid));
       await fh.close();
+      heldLocks.add(path);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -270,12 +275,14 @@ export class AuditLog {
           throw err;
         });
         if (size > 0) {
-          result = await verifyAudit({ file: active.path }, { head, hmacKey: opts.hmacKey, maxProblems: 10 }).catch((err: unknown) => {
-            if (err instanceof AuditError && err.code === 'AUDIT_ERR_KEY_REQUIRED') {
-              keyMissing = true;
-              return null;
-            }
-            throw err;
+          // Verify without the key first: a plain log is then judged as plain (and, with a key
+          // configured, left for a keyed segment) rather than reported as forged.
+          const verify = (hmacKey: string | Buffer | undefined) => verifyAudit({ file: active.path }, { head, hmacKey, maxProblems: 10 });
+          result = await verify(undefined).catch(async (err: unknown) => {
+            if (!(err instanceof AuditError && err.code === 'AUDIT_ERR_KEY_REQUIRED')) throw err;
+            if (opts.hmacKey !== undefined) return verify(opts.hmacKey);
+            keyMissing = true;
+            return null;
           });
         }
       } catch (err) {
@@ -326,6 +333,7 @@ export class AuditLog {
       }
       return log;
     } catch (err) {
+      heldLocks.delete(lockPath);
       await rm(lockPath, { force: true }).catch(() => undefined);
       throw err;
     }
@@ -417,11 +425,16 @@ export class AuditLog {
     await this.sinkRunning;
     await this.fh.close().catch(() => undefined);
     await rm(this.lockPath, { force: true }).catch(() => undefined);
+    heldLocks.delete(this.lockPath);
   }
 
   private enqueue(p: Pending): void {
     this.queue.push(p);
-    if (!this.draining) {
+    this.startDrain();
+  }
+
+  private startDrain(): void {
+    if (!this.draining && !this.failure) {
       this.draining = true;
       this.drained = this.drain();
     }
@@ -434,6 +447,7 @@ export class AuditLog {
     if (this.counts.dropped === 1 || this.counts.dropped % 100 === 0) {
       this.opts.logger?.error({ action, dropped: this.counts.dropped, max_queue: this.opts.maxQueue }, 'audit: queue full, event dropped');
     }
+    if (!this.closed) this.startDrain(); // records the drop itself once there is room
     reject(new AuditError('AUDIT_ERR_QUEUE_FULL', `audit: the queue stayed full (${this.opts.maxQueue} events) for ${this.opts.maxWaitMs} ms; ${action} event dropped`));
   }
 
@@ -457,25 +471,27 @@ export class AuditLog {
   }
 
   private async drain(): Promise<void> {
+    let done: Array<[Pending | null, AuditRecord]> = [];
     try {
-      while (this.queue.length > 0) {
-        const done: Array<[Pending | null, AuditRecord]> = [];
-        while (this.queue.length > 0 && done.length < BATCH) {
+      while (this.queue.length > 0 || this.droppedUnrecorded > 0) {
+        done = [];
+        while ((this.queue.length > 0 || this.droppedUnrecorded > 0) && done.length < BATCH) {
+          let p: Pending | null = null;
+          let fields: Pending['fields'];
           if (this.droppedUnrecorded > 0) {
             const count = this.droppedUnrecorded;
             this.droppedUnrecorded = 0;
-            const fields = normalizeEvent({ actor: SYSTEM, action: 'audit.records_dropped', resource: `audit:${basename(this.path)}`, outcome: 'failure', detail: { count }, time: this.opts.now() });
-            const rec = this.seal(fields);
-            await this.writeRecord(rec);
-            done.push([null, rec]);
+            fields = normalizeEvent({ actor: SYSTEM, action: 'audit.records_dropped', resource: `audit:${basename(this.path)}`, outcome: 'failure', detail: { count }, time: this.opts.now() });
+          } else {
+            p = this.queue.shift() as Pending;
+            fields = p.fields;
+            this.waiters.shift()?.admit();
           }
-          const p = this.queue.shift() as Pending;
-          this.waiters.shift()?.admit();
-          const rec = this.seal(p.fields);
+          const rec = this.seal(fields);
           await this.writeRecord(rec);
           if (this.opts.fsync === 'always') {
             await this.fh.datasync();
-            p.resolve(rec);
+            p?.resolve(rec);
             this.toSink(rec);
           } else done.push([p, rec]);
         }
@@ -485,10 +501,13 @@ export class AuditLog {
           p?.resolve(rec);
           this.toSink(rec);
         }
+        done = [];
       }
     } catch (err) {
       this.failure = new AuditError('AUDIT_ERR_IO', `audit: ${this.path}: write failed (${(err as NodeJS.ErrnoException).code ?? 'error'}); no further records are accepted — restart to start a new segment`, { cause: err });
       this.opts.logger?.error({ file: this.path, code: (err as NodeJS.ErrnoException).code, seq: this.seq }, 'audit: write failed; the audit log stops accepting records');
+      // Written but not synced (or the head not updated): not confirmed, so not resolved.
+      for (const [p] of done) p?.reject(this.failure);
       for (const p of this.queue.splice(0)) p.reject(this.failure);
       for (const w of this.waiters.splice(0)) {
         clearTimeout(w.timer);

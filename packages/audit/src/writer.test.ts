@@ -1,0 +1,397 @@
+import assert from 'node:assert/strict';
+import { appendFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { auditConfigFromEnv, auditLogOptions } from './config.js';
+import { AuditError } from './errors.js';
+import { headPathFor, readHead } from './head.js';
+import { hashTopic, type AuditEvent, type AuditRecord } from './record.js';
+import { verifyAudit } from './verify.js';
+import { AuditLog, listSegments, segmentPath, storeSink, type AuditLogger, type AuditStoreRow } from './writer.js';
+
+const T = { timeout: 20_000 };
+const KEY = 'audit-test-key-0123456789abcdef0123456789';
+
+let dir: string;
+let n = 0;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'audit-writer-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+const fresh = (): string => join(dir, `case-${++n}`, 'audit.jsonl');
+
+const ev = (i: number, extra: Partial<AuditEvent> = {}): AuditEvent => ({
+  actor: { kind: 'api_key', id: 'key_ops' },
+  action: 'run.created',
+  resource: `run:run_${i}`,
+  outcome: 'success',
+  request_id: `req-${i}`,
+  source_ip: '127.0.0.1',
+  ...extra,
+});
+
+async function recordsOf(file: string): Promise<AuditRecord[]> {
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditRecord);
+}
+
+async function verifyFile(file: string, hmacKey?: string) {
+  return verifyAudit({ file }, { head: await readHead(headPathFor(file)), hmacKey });
+}
+
+/** A logger that keeps what it was given, to assert on. */
+function memoryLogger(): AuditLogger & { lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }> } {
+  const lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }> = [];
+  return {
+    lines,
+    info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
+    warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
+    error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
+  };
+}
+
+describe('AuditLog: writing', () => {
+  test('concurrent appends are written in call order, chained, with the head at the end', T, async () => {
+    const file = fresh();
+    const log = await AuditLog.open({ file });
+    const written = await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(ev(i))));
+    await log.close();
+    const recs = await recordsOf(file);
+    assert.equal(recs.length, 301);
+    assert.equal(recs[0]?.action, 'audit.started');
+    assert.deepEqual(
+      recs.slice(1).map((r) => r.resource),
+      Array.from({ length: 300 }, (_, i) => `run:run_${i}`),
+    );
+    assert.deepEqual(
+      recs.map((r) => r.seq),
+      Array.from({ length: 301 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(written.map((r) => r.seq), recs.slice(1).map((r) => r.seq));
+    const head = await readHead(headPathFor(file));
+    assert.equal(head?.seq, 301);
+    assert.equal(head?.hash, recs[300]?.hash);
+    const r = await verifyFile(file);
+    assert.equal(r.ok, true, JSON.stringify(r.problems));
+    assert.equal(r.head?.status, 'matches');
+  });
+
+  test('records carry UTC time, the fields given, and nothing else', T, async () => {
+    const file = fresh();
+    const log = await AuditLog.open({ file, startRecord: false, now: () => new Date('2026-03-04T05:06:07.089+02:00') });
+    const rec = await log.append(ev(1, { detail: { reason: 'bad_signature', attempts: 3 } }));
+    await log.close();
+    assert.equal(rec.time, '2026-03-04T03:06:07.089Z');
+    assert.deepEqual(Object.keys(rec).sort(), ['action', 'actor', 'alg', 'detail', 'hash', 'outcome', 'prev_hash', 'request_id', 'resource', 'seq', 'source_ip', 'time', 'v']);
+    assert.equal(rec.seq, 1);
+    assert.equal(rec.prev_hash, '0'.repeat(64));
+    assert.deepEqual((await recordsOf(file))[0], rec);
+  });
+
+  test('every fsync policy writes a valid chain', T, async () => {
+    for (const fsync of ['always', 'batch', 'never'] as const) {
+      const file = fresh();
+      const log = await AuditLog.open({ file, fsync });
+      await Promise.all([log.append(ev(1)), log.append(ev(2)), log.append(ev(3))]);
+      await log.close();
+      const r = await verifyFile(file);
+      assert.equal(r.ok, true, `${fsync}: ${JSON.stringify(r.problems)}`);
+      assert.equal(r.last_seq, 4);
+    }
+  });
+
+  test('a keyed log verifies only with its key', T, async () => {
+    const file = fresh();
+    const log = await AuditLog.open({ file, hmacKey: KEY });
+    await log.append(ev(1));
+    await log.close();
+    assert.equal((await verifyFile(file, KEY)).ok, true);
+    await assert.rejects(verifyFile(file), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_KEY_REQUIRED');
+    assert.equal((await verifyFile(file, 'z'.repeat(40))).ok, false);
+  });
+
+  test('invalid events are refused with the rule broken, never the text', T, async () => {
+    const file = fresh();
+    const logger = memoryLogger();
+    const log = await AuditLog.open({ file, logger });
+    const secretish = 'renewable energy for jane.doe@example.com';
+    for (const bad of [
+      ev(1, { resource: `topic:${secretish}` }),
+      ev(1, { detail: { reason: secretish } }),
+      ev(1, { action: 'made.up' as never }),
+      ev(1, { outcome: 'maybe' as never }),
+      ev(1, { source_ip: 'not-an-ip' }),
+      ev(1, { detail: { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9 } }),
+    ]) {
+      assert.throws(
+        () => log.append(bad),
+        (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_INVALID_EVENT' && !e.message.includes('renewable') && !e.message.includes('jane'),
+      );
+    }
+    log.record(ev(1, { resource: `topic:${secretish}` })); // never throws
+    assert.equal(log.stats().invalid, 1);
+    assert.equal(logger.lines.filter((l) => l.level === 'error').length, 1);
+    assert.ok(!JSON.stringify(logger.lines).includes('jane'));
+    await log.close();
+    assert.equal((await recordsOf(file)).length, 1); // audit.started only
+  });
+
+  test('no PII: e-mail-like, name-like and JWT-like actor ids are hashed (keyed when a key is set); SPIFFE IDs kept', T, async () => {
+    const file = fresh();
+    const log = await AuditLog.open({ file, hmacKey: KEY, startRecord: false });
+    const email = await log.append(ev(1, { actor: { kind: 'jwt', id: 'Jane.Doe@Example.com' } }));
+    const name = await log.append(ev(2, { actor: { kind: 'jwt', id: 'Jane Doe' } }));
+    const jwt = await log.append(ev(3, { actor: { kind: 'jwt', id: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' } }));
+    const spiffe = await log.append(ev(4, { actor: { kind: 'spiffe', id: 'spiffe://stats-agent.local/ns/stats-agent/sa/research' } }));
+    const topic = await log.append(ev(5, { resource: `topic:${hashTopic('Renewable  Energy', KEY)}` }));
+    await log.close();
+    assert.equal(email.actor.id, hashTopic('jane.doe@example.com', KEY));
+    assert.match(email.actor.id, /^hmac-sha256:[0-9a-f]{32}$/);
+    assert.match(name.actor.id, /^hmac-sha256:/);
+    assert.match(jwt.actor.id, /^hmac-sha256:/);
+    assert.equal(spiffe.actor.id, 'spiffe://stats-agent.local/ns/stats-agent/sa/research');
+    assert.equal(topic.resource, `topic:${hashTopic('renewable energy', KEY)}`, 'the same topic links');
+    const text = await readFile(file, 'utf8');
+    for (const leaked of ['Jane', 'jane', 'Doe', 'eyJ', 'enewable']) assert.ok(!text.includes(leaked), leaked);
+    const plain = hashTopic('jane.doe@example.com');
+    assert.match(plain, /^sha256:[0-9a-f]{32}$/);
+    assert.notEqual(plain.slice(-32), email.actor.id.slice(-32));
+  });
+
+  test('a second writer on the same file is refused; a stale lock is taken over', T, async () => {
+    const file = fresh();
+    const log = await AuditLog.open({ file });
+    await assert.rejects(AuditLog.open({ file }), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_IO' && /already open in this process/.test(e.message));
+    await log.close();
+    await writeFile(`${file}.lock`, String(process.ppid)); // a live process other than this one
+    await assert.rejects(AuditLog.open({ file }), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_IO' && new RegExp(`written by process ${process.ppid}`).test(e.message));
+    await writeFile(`${file}.lock`, '999999999');
+    const again = await AuditLog.open({ file });
+    await again.close();
+    assert.equal((await verifyFile(file)).ok, true);
+  });
+
+  test('bad options are reported together', T, async () => {
+    await assert.rejects(AuditLog.open({ file: fresh(), hmacKey: 'short', maxQueue: 0, fsync: 'sometimes' as never }), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_CONFIG' && e.problems.length === 3 && !e.message.includes('short'));
+  });
+
+  test('append after close is refused', T, async () => {
+    const log = await AuditLog.open({ file: fresh() });
+    await log.close();
+    await assert.rejects(log.append(ev(1)), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_CLOSED');
+    await log.close();
+  });
+});
+
+describe('AuditLog: the bounded queue', () => {
+  test('a full queue drops at once with maxWaitMs 0, counts and logs it, and records the drop in the chain', T, async () => {
+    const file = fresh();
+    const logger = memoryLogger();
+    const log = await AuditLog.open({ file, maxQueue: 3, maxWaitMs: 0, logger, startRecord: false });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => log.append(ev(i))));
+    await log.flush();
+    const rejected = results.filter((r) => r.status === 'rejected');
+    const written = results.filter((r) => r.status === 'fulfilled');
+    assert.ok(rejected.length >= 1, 'some were dropped');
+    assert.ok(written.length <= 4, 'no more than the queue (and the one being written) got in');
+    assert.ok(rejected.every((r) => r.reason instanceof AuditError && r.reason.code === 'AUDIT_ERR_QUEUE_FULL'));
+    assert.equal(log.stats().dropped, rejected.length);
+    assert.ok(logger.lines.some((l) => l.msg.includes('queue full') && l.obj['dropped'] === 1));
+    await log.close();
+    const recs = await recordsOf(file);
+    const marker = recs.find((r) => r.action === 'audit.records_dropped');
+    assert.equal(marker?.detail?.['count'], rejected.length);
+    assert.equal(recs.length, written.length + 1);
+    assert.equal((await verifyFile(file)).ok, true);
+  });
+
+  test('with a wait, appends beyond the bound wait their turn (at most maxQueue of them) and keep their order', T, async () => {
+    const file = fresh();
+    const log = await AuditLog.open({ file, maxQueue: 2, maxWaitMs: 10_000, startRecord: false });
+    // One is being written, two are queued, two wait for room.
+    const recs = await Promise.all(Array.from({ length: 5 }, (_, i) => log.append(ev(i))));
+    await log.close();
+    assert.deepEqual(recs.map((r) => r.resource), Array.from({ length: 5 }, (_, i) => `run:run_${i}`));
+    assert.equal(log.stats().dropped, 0);
+    assert.deepEqual((await recordsOf(file)).map((r) => r.seq), Array.from({ length: 5 }, (_, i) => i + 1));
+  });
+
+  test('record() never rejects, even when the queue is full', T, async () => {
+    const log = await AuditLog.open({ file: fresh(), maxQueue: 1, maxWaitMs: 0, startRecord: false });
+    for (let i = 0; i < 10; i++) log.record(ev(i));
+    await log.flush();
+    assert.ok(log.stats().dropped >= 1);
+    await log.close();
+  });
+});
+
+describe('AuditLog: restarting', () => {
+  test('a restart continues the chain of an intact file', T, async () => {
+    const file = fresh();
+    const a = await AuditLog.open({ file });
+    await a.append(ev(1));
+    await a.append(ev(2));
+    await a.close();
+    const b = await AuditLog.open({ file });
+    const rec = await b.append(ev(3));
+    await b.close();
+    assert.equal(b.file, file);
+    assert.equal(rec.seq, 5); // started, 1, 2, started, 3
+    const recs = await recordsOf(file);
+    assert.deepEqual(recs.map((r) => r.action), ['audit.started', 'run.created', 'run.created', 'audit.started', 'run.created']);
+    assert.equal(recs[3]?.detail?.['resumed_at'], 3);
+    const r = await verifyFile(file);
+    assert.equal(r.ok, true, JSON.stringify(r.problems));
+    assert.equal((await listSegments(file)).length, 1);
+  });
+
+  for (const [name, tamper, reason] of [
+    [
+      'an edited record',
+      async (file: string) => {
+        const text = await readFile(file, 'utf8');
+        await writeFile(file, text.replace('run:run_1"', 'run:run_9"'));
+      },
+      'chain_broken',
+    ],
+    [
+      'a torn last write',
+      async (file: string) => {
+        await appendFile(file, '{"v":1,"alg":"sha256","seq":4,"ti');
+      },
+      'torn_tail',
+    ],
+    [
+      'the last record cut off (the head is ahead)',
+      async (file: string) => {
+        const text = await readFile(file, 'utf8');
+        const lines = text.split('\n').filter(Boolean);
+        await writeFile(file, lines.slice(0, -1).join('\n') + '\n');
+      },
+      'truncated',
+    ],
+    [
+      'an emptied file',
+      async (file: string) => {
+        await truncate(file, 0);
+      },
+      'truncated',
+    ],
+    [
+      'a corrupt head',
+      async (file: string) => {
+        await writeFile(headPathFor(file), 'nonsense');
+      },
+      'head_unreadable',
+    ],
+  ] as const) {
+    test(`a restart after ${name} keeps the old file untouched and starts a new segment saying why`, T, async () => {
+      const file = fresh();
+      const a = await AuditLog.open({ file });
+      await a.append(ev(1));
+      await a.append(ev(2));
+      await a.close();
+      await tamper(file);
+      const before = await readFile(file);
+      const logger = memoryLogger();
+      const b = await AuditLog.open({ file, logger });
+      await b.append(ev(3));
+      await b.close();
+      assert.deepEqual(await readFile(file), before, 'the evidence is left as it was');
+      assert.equal(b.file, segmentPath(file, 2));
+      assert.ok(b.file.endsWith('audit.2.jsonl'));
+      const recs = await recordsOf(b.file);
+      assert.equal(recs[0]?.action, 'audit.segment_started');
+      assert.equal(recs[0]?.detail?.['reason'], reason);
+      assert.equal(recs[0]?.detail?.['previous_segment'], 'audit.jsonl');
+      assert.ok((recs[0]?.seq ?? 0) > 3, 'seqs continue past everything the old segment claimed');
+      assert.ok(logger.lines.some((l) => l.level === 'error' && l.obj['reason'] === reason));
+      const r = await verifyFile(b.file);
+      assert.equal(r.ok, true, JSON.stringify(r.problems));
+      assert.deepEqual((await listSegments(file)).map((s) => s.n), [1, 2]);
+      // The next restart continues segment 2, not a third one.
+      const c = await AuditLog.open({ file });
+      await c.close();
+      assert.equal(c.file, b.file);
+    });
+  }
+
+  test('a key set (or changed) after a plain log starts a new segment', T, async () => {
+    const file = fresh();
+    const a = await AuditLog.open({ file });
+    await a.close();
+    const b = await AuditLog.open({ file, hmacKey: KEY });
+    await b.close();
+    assert.equal((await recordsOf(b.file))[0]?.detail?.['reason'], 'alg_changed');
+    const c = await AuditLog.open({ file });
+    await c.close();
+    assert.equal((await recordsOf(c.file))[0]?.detail?.['reason'], 'key_missing');
+    assert.equal((await listSegments(file)).length, 3);
+  });
+});
+
+describe('AuditLog: the sink (store mirror)', () => {
+  test('every record reaches the sink in seq order, and the store copy verifies against the file', T, async () => {
+    const file = fresh();
+    const rows: AuditStoreRow[] = [];
+    const store = {
+      async appendAudit(row: AuditStoreRow) {
+        await new Promise((r) => setImmediate(r));
+        rows.push(row);
+      },
+    };
+    const log = await AuditLog.open({ file, sink: storeSink(store) });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(ev(i))));
+    await log.close();
+    assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 51 }, (_, i) => i + 1));
+    assert.ok(rows.every((r) => r.hash === r.record.hash && r.prev_hash === r.record.prev_hash));
+    const r = await verifyAudit({ file }, { head: await readHead(headPathFor(file)), storeRecords: async () => rows });
+    assert.equal(r.ok, true, JSON.stringify(r.problems));
+  });
+
+  test('a failing or hanging sink is counted, bounded by its deadline, and never blocks the file', T, async () => {
+    const file = fresh();
+    const logger = memoryLogger();
+    const rows: AuditStoreRow[] = [];
+    const sink = storeSink({
+      appendAudit: async (row: AuditStoreRow) => {
+        if (row.seq === 2) throw new Error('store down');
+        if (row.seq === 3) return new Promise(() => undefined); // never answers
+        rows.push(row);
+      },
+    });
+    const log = await AuditLog.open({ file, sink, sinkTimeoutMs: 50, logger });
+    for (let i = 0; i < 4; i++) await log.append(ev(i));
+    await log.close();
+    assert.equal(log.stats().sink_failures, 2);
+    assert.ok(logger.lines.some((l) => l.level === 'warn' && l.obj['seq'] === 2));
+    assert.equal((await recordsOf(file)).length, 5);
+    const r = await verifyAudit({ file }, { storeRecords: async () => rows });
+    assert.deepEqual(r.problems.map((p) => [p.kind, p.seq]), [
+      ['inserted', 2],
+      ['inserted', 3],
+    ]);
+  });
+});
+
+describe('auditConfigFromEnv', () => {
+  test('defaults, and options for the writer', T, () => {
+    const c = auditConfigFromEnv({ AUDIT_LOG_FILE: '/var/log/stats-agent/audit.jsonl' });
+    assert.deepEqual({ ...c }, { file: '/var/log/stats-agent/audit.jsonl', hmacKey: undefined, fsync: 'batch', maxQueue: 1000, maxWaitMs: 1000 });
+    assert.equal(auditLogOptions(c).file, '/var/log/stats-agent/audit.jsonl');
+    assert.equal(auditConfigFromEnv({}).file, undefined);
+    assert.throws(() => auditLogOptions(auditConfigFromEnv({})), /AUDIT_LOG_FILE is not set/);
+  });
+
+  test('every problem at once, never the key', T, () => {
+    assert.throws(
+      () => auditConfigFromEnv({ AUDIT_HMAC_KEY: 'tooshort-secret', AUDIT_FSYNC: 'sometimes', AUDIT_QUEUE_MAX: '-1', AUDIT_QUEUE_WAIT_MS: 'soon' }),
+      (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_CONFIG' && e.problems.length === 4 && !e.message.includes('tooshort-secret'),
+    );
+  });
+});
