@@ -5,6 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { ApiError, authHeaders, resolveApiKey, verify, type SearchParams } from './api.js';
 import { formatTable, formatVerdicts } from './format.js';
 import { formatProgress, searchWithProgress } from './runs.js';
+import { registerAuditCommand } from './audit-command.js';
 
 const DEFAULT_URL = process.env['STATS_AGENT_URL'] ?? 'http://127.0.0.1:8000';
 
@@ -165,5 +166,7 @@ program
     }
     process.exit(code);
   });
+
+registerAuditCommand(program);
 
 program.parseAsync().catch(fail);
