@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { auditConfigFromEnv, auditLogOptions } from './config.js';
 import { AuditError } from './errors.js';
@@ -178,6 +179,21 @@ describe('AuditLog: writing', () => {
 
   test('bad options are reported together', T, async () => {
     await assert.rejects(AuditLog.open({ file: fresh(), hmacKey: 'short', maxQueue: 0, fsync: 'sometimes' as never }), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_CONFIG' && e.problems.length === 3 && !e.message.includes('short'));
+  });
+
+  test('a failed write (a full disk) rejects, is logged, and stops the log instead of leaving a gap in the chain', { ...T, skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
+    const file = fresh();
+    await mkdir(dirname(file), { recursive: true });
+    await symlink('/dev/full', file); // every write: ENOSPC
+    const logger = memoryLogger();
+    const log = await AuditLog.open({ file, logger, startRecord: false });
+    await assert.rejects(log.append(ev(1)), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_IO' && /ENOSPC/.test(e.message));
+    await assert.rejects(log.append(ev(2)), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_IO');
+    log.record(ev(3)); // never throws
+    assert.equal(log.stats().failed, true);
+    assert.equal(log.stats().seq, 0);
+    assert.equal(logger.lines.filter((l) => l.level === 'error' && l.obj['code'] === 'ENOSPC').length, 1);
+    await log.close();
   });
 
   test('append after close is refused', T, async () => {

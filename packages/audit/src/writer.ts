@@ -472,6 +472,7 @@ export class AuditLog {
 
   private async drain(): Promise<void> {
     let done: Array<[Pending | null, AuditRecord]> = [];
+    let current: Pending | null = null;
     try {
       while (this.queue.length > 0 || this.droppedUnrecorded > 0) {
         done = [];
@@ -484,6 +485,7 @@ export class AuditLog {
             fields = normalizeEvent({ actor: SYSTEM, action: 'audit.records_dropped', resource: `audit:${basename(this.path)}`, outcome: 'failure', detail: { count }, time: this.opts.now() });
           } else {
             p = this.queue.shift() as Pending;
+            current = p;
             fields = p.fields;
             this.waiters.shift()?.admit();
           }
@@ -494,6 +496,7 @@ export class AuditLog {
             p?.resolve(rec);
             this.toSink(rec);
           } else done.push([p, rec]);
+          current = null;
         }
         if (this.opts.fsync === 'batch') await this.fh.datasync();
         await writeHead(headPathFor(this.path), { v: 1, alg: this.alg, seq: this.seq, hash: this.lastHash, time: this.opts.now().toISOString() }, this.opts.fsync !== 'never');
@@ -507,6 +510,7 @@ export class AuditLog {
       this.failure = new AuditError('AUDIT_ERR_IO', `audit: ${this.path}: write failed (${(err as NodeJS.ErrnoException).code ?? 'error'}); no further records are accepted — restart to start a new segment`, { cause: err });
       this.opts.logger?.error({ file: this.path, code: (err as NodeJS.ErrnoException).code, seq: this.seq }, 'audit: write failed; the audit log stops accepting records');
       // Written but not synced (or the head not updated): not confirmed, so not resolved.
+      current?.reject(this.failure);
       for (const [p] of done) p?.reject(this.failure);
       for (const p of this.queue.splice(0)) p.reject(this.failure);
       for (const w of this.waiters.splice(0)) {
