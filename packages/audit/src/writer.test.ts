@@ -411,3 +411,31 @@ describe('auditConfigFromEnv', () => {
     );
   });
 });
+
+describe('the README example', () => {
+  test('runs as written: config from the environment, a store sink, record, append, close, verify against the store', T, async () => {
+    const file = fresh();
+    const rows: AuditStoreRow[] = [];
+    const store = { appendAudit: async (row: AuditStoreRow) => void rows.push(row) };
+    const logger = memoryLogger();
+    const config = auditConfigFromEnv({ AUDIT_LOG_FILE: file, AUDIT_HMAC_KEY: KEY });
+    const audit = await AuditLog.open(auditLogOptions(config, { logger, sink: storeSink(store) }));
+    audit.record({
+      actor: { kind: 'api_key', id: 'key_7f3a' },
+      action: 'run.created',
+      resource: 'run:run_1',
+      outcome: 'success',
+      source_ip: '::1',
+      request_id: 'req-1',
+      detail: { topic: hashTopic('Urban population growth', config.hmacKey) },
+    });
+    const rec = await audit.append({ actor: { kind: 'spiffe', id: 'spiffe://stats-agent.local/ns/stats-agent/sa/research' }, action: 'mtls.denied', resource: 'rpc:/stats.research.v1.ResearchService/Search', outcome: 'denied' });
+    await audit.close();
+    assert.equal(rec.seq, 3);
+    assert.equal(rec.alg, 'hmac-sha256');
+    assert.ok(!(await readFile(file, 'utf8')).toLowerCase().includes('urban'));
+    const r = await verifyAudit({ file }, { head: await readHead(headPathFor(file)), hmacKey: KEY, storeRecords: async () => rows });
+    assert.equal(r.ok, true, JSON.stringify(r.problems));
+    assert.equal(rows.length, 3);
+  });
+});
