@@ -420,3 +420,66 @@ describe('verifyAudit: against the store copy', () => {
     assert.equal((await check(recs, { storeRecords: async () => gen() })).ok, true);
   });
 });
+
+describe('verifyAudit: random tampering (seeded)', () => {
+  test('any change to the lines of a log with its head is found, and every problem points into the file', T, async () => {
+    let state = 0x9e3779b9;
+    const rand = (n: number): number => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % n;
+    };
+    const original = lines(chain(12));
+    const head = headOf(chain(12));
+    let changed = 0;
+    for (let round = 0; round < 1500; round++) {
+      const l = [...original];
+      for (let ops = 1 + rand(3); ops > 0 && l.length > 0; ops--) {
+        const i = rand(l.length);
+        let rec: AuditRecord;
+        try {
+          rec = JSON.parse(l[i] as string) as AuditRecord;
+        } catch {
+          l.splice(i, 1); // an already cut line: delete it
+          continue;
+        }
+        switch (rand(7)) {
+          case 0: // edit
+            l[i] = JSON.stringify({ ...rec, resource: `run:x${round}` });
+            break;
+          case 1: // edit and re-hash
+            l[i] = JSON.stringify(rehash({ ...rec, outcome: rec.outcome === 'denied' ? 'success' : 'denied' }));
+            break;
+          case 2: // delete
+            l.splice(i, 1);
+            break;
+          case 3: // insert a forged record chained to this one
+            l.splice(i + 1, 0, JSON.stringify(rehash({ ...rec, seq: rec.seq + 1, prev_hash: rec.hash, resource: `run:f${round}` })));
+            break;
+          case 4: {
+            const j = rand(l.length);
+            [l[i], l[j]] = [l[j] as string, l[i] as string];
+            break;
+          }
+          case 5:
+            l.splice(rand(l.length + 1), 0, l[i] as string);
+            break;
+          default:
+            l[i] = (l[i] as string).slice(0, rand((l[i] as string).length));
+        }
+      }
+      if (l.join('\n') === original.join('\n')) continue;
+      changed += 1;
+      const r = await verifyAudit({ lines: l }, { head });
+      if (r.ok) {
+        // The one change a plain chain with a head cannot see: well-formed records appended after the head.
+        assert.deepEqual(l.slice(0, original.length), original, `round ${round}: not found`);
+        assert.ok(r.after_head > 0, `round ${round}: appended records not counted`);
+        continue;
+      }
+      for (const p of r.problems) assert.ok(p.line === null || (p.line >= 1 && p.line <= l.length), `round ${round}: line ${p.line} outside the file`);
+    }
+    assert.ok(changed > 1000);
+  });
+});
