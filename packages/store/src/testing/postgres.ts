@@ -3,12 +3,13 @@
  * directory, `pg_ctl start` on 127.0.0.1 only (a free port, the unix socket in the same
  * directory, trust authentication for that directory's user), and `stop()` that stops it and
  * deletes everything. Run as root, the server runs as the `postgres` user (or `nobody`), as
- * PostgreSQL refuses to run as root.
+ * PostgreSQL refuses to run as root. A server whose test process was killed before it could
+ * stop it is stopped and removed by the next `startPostgres` (see `reapOrphanedServers`).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -145,6 +146,42 @@ function databaseApi(url: string): { createDatabase: (name?: string) => Promise<
   };
 }
 
+const DIR_PREFIX = 'stats-agent-pg-';
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Stops and removes servers left behind by test processes that were killed before they could
+ * stop them (SIGKILL, a closed pipe): each directory names the pid that started it.
+ */
+export async function reapOrphanedServers(binDir: string): Promise<number> {
+  let reaped = 0;
+  const base = tmpdir();
+  for (const name of readdirSync(base).filter((n) => n.startsWith(DIR_PREFIX))) {
+    const dir = join(base, name);
+    let owner: number;
+    try {
+      owner = Number((JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8')) as { pid?: unknown }).pid);
+    } catch {
+      continue; // not ours, or still being set up
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || pidAlive(owner)) continue;
+    if (existsSync(join(dir, 'data', 'postmaster.pid'))) {
+      spawnSync(join(binDir, 'pg_ctl'), ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop'], { stdio: 'ignore', timeout: 20_000, ...(serverAccount() ?? {}) });
+    }
+    await rm(dir, { recursive: true, force: true });
+    reaped++;
+  }
+  return reaped;
+}
+
 /**
  * Starts a temporary server (see the module comment). Resolves when it accepts connections;
  * rejects with the tool's log tail when initdb or the start fails (the directory is removed
@@ -155,7 +192,9 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
   if (binDir === null) throw new Error('test postgres: no PostgreSQL binaries (initdb, pg_ctl) found; install PostgreSQL or set DATABASE_URL');
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const account = serverAccount();
-  const dir = await mkdtemp(join(tmpdir(), 'stats-agent-pg-'));
+  await reapOrphanedServers(binDir);
+  const dir = await mkdtemp(join(tmpdir(), DIR_PREFIX));
+  await writeFile(join(dir, 'owner.json'), JSON.stringify({ pid: process.pid }));
   if (account !== undefined) await chown(dir, account.uid, account.gid);
   const data = join(dir, 'data');
   const logFile = join(dir, 'tools.log');
