@@ -1,0 +1,2 @@
+// @stats-agent/cache: TTL caches of JSON values, in memory or shared in Redis.
+export { connectRedis, createCache, storedKey, type Cache, type CacheOptions } from './cache.js';
