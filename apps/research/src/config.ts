@@ -1,5 +1,6 @@
 import { agentSchema, envInt, parseConfig } from '@stats-agent/runtime';
 import { sampleCorpusDir } from '@stats-agent/corpus';
+import type { SecretDeclaration } from '@stats-agent/secrets';
 import { z } from 'zod';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -34,9 +35,6 @@ function baseUrlProblem(value: string): string | undefined {
 const schema = agentSchema('research')
   .extend({
     SEARCH_PROVIDER: z.enum(['local', 'serper', 'serpapi']).default('local'),
-    /** Secrets: never printed; required only for the provider selected. */
-    SERPER_API_KEY: z.string().trim().min(1).optional(),
-    SERPAPI_API_KEY: z.string().trim().min(1).optional(),
     SERPER_BASE_URL: providerBaseUrl('https://google.serper.dev'),
     SERPAPI_BASE_URL: providerBaseUrl('https://serpapi.com'),
     /** Deadline of one provider HTTP request (each attempt). */
@@ -49,26 +47,24 @@ const schema = agentSchema('research')
     /** JSON tiers merged into the built-in ones (see reputation.ts). */
     REPUTATION_TIERS_FILE: z.string().min(1).optional(),
     SEARCH_CACHE_TTL_MS: envInt(300_000, 1, 86_400_000),
+    /** Search results are cached here instead of in memory when set, so replicas share them. */
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
     SEARCH_CACHE_MAX_ENTRIES: envInt(1000, 1, 1_000_000),
     SEARCH_DEFAULT_LIMIT: z.coerce.number().int().min(1).max(50).default(10),
-  })
-  // `when` lets these run beside other problems, so every problem is reported at once.
-  .refine((c) => c.SEARCH_PROVIDER !== 'serper' || c.SERPER_API_KEY !== undefined, {
-    path: ['SERPER_API_KEY'],
-    message: 'is required when SEARCH_PROVIDER=serper',
-    when: (p) => providerIs(p.value, 'serper'),
-  })
-  .refine((c) => c.SEARCH_PROVIDER !== 'serpapi' || c.SERPAPI_API_KEY !== undefined, {
-    path: ['SERPAPI_API_KEY'],
-    message: 'is required when SEARCH_PROVIDER=serpapi',
-    when: (p) => providerIs(p.value, 'serpapi'),
   });
 
-function providerIs(value: unknown, name: string): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)['SEARCH_PROVIDER'] === name;
-}
-
 export type ResearchConfig = z.output<typeof schema>;
+
+/**
+ * The secrets research needs: the selected web provider's key, from `SERPER_API_KEY` /
+ * `SERPAPI_API_KEY`, their `*_FILE` mounts or Vault (see @stats-agent/secrets). The local
+ * provider needs none.
+ */
+export function researchSecrets(config: Pick<ResearchConfig, 'SEARCH_PROVIDER'>): SecretDeclaration[] {
+  if (config.SEARCH_PROVIDER === 'serper') return [{ name: 'SERPER_API_KEY', required: true }];
+  if (config.SEARCH_PROVIDER === 'serpapi') return [{ name: 'SERPAPI_API_KEY', required: true }];
+  return [];
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ResearchConfig> {
   return parseConfig('research', schema, env);

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-import { createLogger, registerSecretValues } from '@stats-agent/logging';
+import { connectRedis, createCache } from '@stats-agent/cache';
+import { createLogger } from '@stats-agent/logging';
 import { createMetrics } from '@stats-agent/metrics';
 import { startAgent } from '@stats-agent/rpc';
 import { installShutdown, orchestratorIdOf, runMain } from '@stats-agent/runtime';
 import { researchPolicy } from './authz.js';
-import { loadConfig } from './config.js';
+import { loadConfig, researchSecrets } from './config.js';
+import type { SearchPage } from './handlers/search.js';
+import { loadSecrets } from '@stats-agent/secrets';
 import { createSearchProvider } from './providers/create.js';
 import { DEFAULT_TIERS, Reputation, loadTiers } from './reputation.js';
 import { RESEARCH_SERVICE, registerResearch } from './server.js';
@@ -15,12 +18,21 @@ runMain('research', async () => {
   const metrics = createMetrics('research');
   const started = Date.now();
   const tiers = config.REPUTATION_TIERS_FILE ? await loadTiers(config.REPUTATION_TIERS_FILE) : DEFAULT_TIERS;
-  // TODO(issue 3): keys through @stats-agent/secrets (file and Vault variants) once it lands.
-  // Defence in depth: should a key ever reach a log line (an upstream echo), it is scrubbed.
-  registerSecretValues([config.SERPER_API_KEY, config.SERPAPI_API_KEY].filter((k): k is string => k !== undefined), 'search-provider-keys');
+  // The provider's key from the environment, a *_FILE mount or Vault; read at each call, so a
+  // rotated key is used at once; every value is registered with the log scrubber.
+  const secrets = await loadSecrets({ env: process.env, declare: researchSecrets(config), logger });
   const provider = await createSearchProvider(config, {
     reputation: new Reputation(tiers),
-    apiKeys: { serper: () => config.SERPER_API_KEY ?? '', serpapi: () => config.SERPAPI_API_KEY ?? '' },
+    apiKeys: { serper: () => secrets.require('SERPER_API_KEY'), serpapi: () => secrets.require('SERPAPI_API_KEY') },
+  });
+  const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL) : undefined;
+  redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
+  const cache = createCache<SearchPage>({
+    namespace: 'research:search',
+    ttlMs: config.SEARCH_CACHE_TTL_MS,
+    maxEntries: config.SEARCH_CACHE_MAX_ENTRIES,
+    ...(redis ? { redis } : {}),
+    onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'search cache unavailable; searching without it'),
   });
   if (config.SEARCH_PROVIDER === 'local') {
     logger.info({ provider: provider.name, ms: Date.now() - started, base_url: config.LOCAL_CORPUS_BASE_URL }, 'local corpus indexed');
@@ -39,10 +51,13 @@ runMain('research', async () => {
         provider,
         logger,
         defaultLimit: config.SEARCH_DEFAULT_LIMIT,
-        cacheTtlMs: config.SEARCH_CACHE_TTL_MS,
-        cacheMaxEntries: config.SEARCH_CACHE_MAX_ENTRIES,
+        cache,
       }),
-    onStop: () => provider.close(),
+    onStop: async () => {
+      await provider.close();
+      await secrets.close();
+      redis?.disconnect();
+    },
   });
   installShutdown({ logger, timeoutMs: config.SHUTDOWN_GRACE_MS + 5000, steps: [{ name: 'agent', run: agent.stop }] });
 });

@@ -2,7 +2,7 @@ import type { Server } from '@grpc/grpc-js';
 import type { Logger } from '@stats-agent/logging';
 import { loadProtos, type ResearchServiceHandlers } from '@stats-agent/proto';
 import { unary } from '@stats-agent/rpc';
-import { TtlCache } from '@stats-agent/runtime';
+import type { Cache } from '@stats-agent/cache';
 import { searchHandler, searchRequestSchema, type SearchPage } from './handlers/search.js';
 import type { SearchProvider } from './providers/provider.js';
 
@@ -11,11 +11,10 @@ export const RESEARCH_SERVICE = 'stats.research.v1.ResearchService';
 /** Adds the research service to a server; does not bind (tests use it directly). */
 export function registerResearch(
   server: Server,
-  deps: { provider: SearchProvider; logger: Logger; defaultLimit: number; cacheTtlMs: number; cacheMaxEntries: number },
+  deps: { provider: SearchProvider; logger: Logger; defaultLimit: number; cache: Cache<SearchPage> },
 ): void {
-  const cache = new TtlCache<string, SearchPage>({ maxEntries: deps.cacheMaxEntries, ttlMs: deps.cacheTtlMs });
   const handlers: ResearchServiceHandlers = {
-    Search: unary('research.Search', searchRequestSchema, searchHandler(deps.provider, deps.defaultLimit, cache), deps),
+    Search: unary('research.Search', searchRequestSchema, searchHandler(deps.provider, deps.defaultLimit, deps.cache), deps),
   };
   server.addService(loadProtos().research.ResearchService.service, handlers);
 }

@@ -5,7 +5,7 @@ import { Server, ServerCredentials, credentials, status, type ServiceError } fro
 import { createLogger } from '@stats-agent/logging';
 import { loadProtos, type ResearchServiceClient, type SearchResponse__Output } from '@stats-agent/proto';
 import { RpcError, type CallContext } from '@stats-agent/rpc';
-import { TtlCache } from '@stats-agent/runtime';
+import { createCache } from '@stats-agent/cache';
 import { SearchProviderError, type SearchErrorCode, type SearchOptions, type SearchProvider } from '../providers/provider.js';
 import { SerperProvider } from '../providers/serper.js';
 import { Reputation } from '../reputation.js';
@@ -44,7 +44,7 @@ function fakeProvider(name: string, calls: string[], fail?: SearchProviderError)
 test('results are cached per provider, topic, flags and page', { timeout: 5000 }, async () => {
   const calls: string[] = [];
   const { logger } = capture();
-  const cache = new TtlCache<string, SearchPage>({ maxEntries: 10, ttlMs: 60_000 });
+  const cache = createCache<SearchPage>({ namespace: 't', maxEntries: 10, ttlMs: 60_000 });
   const handler = searchHandler(fakeProvider('serper', calls), 10, cache);
   const req = { topic: 'Solar  Power', limit: 0, offset: 3, reputable_only: false };
   const first = await handler(req, context(logger));
@@ -76,7 +76,7 @@ test('provider failures become RpcErrors with the provider named; they are logge
     const calls: string[] = [];
     const { lines, logger } = capture();
     const fail = new SearchProviderError('serpapi', code, 'something (HTTP 429)', 429);
-    const handler = searchHandler(fakeProvider('serpapi', calls, fail), 10, new TtlCache<string, SearchPage>({ maxEntries: 10, ttlMs: 60_000 }));
+    const handler = searchHandler(fakeProvider('serpapi', calls, fail), 10, createCache<SearchPage>({ namespace: 't', maxEntries: 10, ttlMs: 60_000 }));
     const req = { topic: 'gdp', limit: 5, offset: 0, reputable_only: false };
     await assert.rejects(handler(req, context(logger)), (err: unknown) => {
       assert.ok(err instanceof RpcError);
@@ -110,7 +110,7 @@ async function withResearchServer(apiKey: string, fn: (client: ResearchServiceCl
   });
   const { lines, logger } = capture();
   const server = new Server();
-  registerResearch(server, { provider, logger, defaultLimit: 10, cacheTtlMs: 60_000, cacheMaxEntries: 100 });
+  registerResearch(server, { provider, logger, defaultLimit: 10, cache: createCache<SearchPage>({ namespace: 't', maxEntries: 100, ttlMs: 60_000 }) });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { SearchResponse } from '@stats-agent/proto';
 import { RpcError, type CallContext } from '@stats-agent/rpc';
-import type { TtlCache } from '@stats-agent/runtime';
+import type { Cache } from '@stats-agent/cache';
 import { z } from 'zod';
 import { SearchProviderError, type SearchErrorCode, type SearchProvider, type SearchResult } from '../providers/provider.js';
 
@@ -39,18 +39,17 @@ const INT32_MAX = 2 ** 31 - 1;
  * space-insensitively. Provider failures are not cached; they reach the caller with the
  * provider named and a status that says what to do (see {@link providerRpcError}).
  */
-export function searchHandler(provider: SearchProvider, defaultLimit: number, cache: TtlCache<string, SearchPage>) {
+export function searchHandler(provider: SearchProvider, defaultLimit: number, cache: Cache<SearchPage>) {
   return async (req: z.output<typeof searchRequestSchema>, ctx: CallContext): Promise<SearchResponse> => {
     const limit = req.limit || defaultLimit;
     const topic = req.topic.toLowerCase().replace(/\s+/g, ' ');
     const key = `${provider.name}|${req.reputable_only ? 1 : 0}|${req.offset}|${limit}|${topic}`;
-    let cached = true;
     let page: SearchPage;
+    let cached: boolean;
     try {
-      page = await cache.getOrLoad(key, async () => {
-        cached = false;
-        return provider.search(req.topic, { offset: req.offset, limit, reputableOnly: req.reputable_only, signal: ctx.signal });
-      });
+      ({ value: page, cached } = await cache.getOrLoad(key, () =>
+        provider.search(req.topic, { offset: req.offset, limit, reputableOnly: req.reputable_only, signal: ctx.signal }),
+      ));
     } catch (err) {
       if (!(err instanceof SearchProviderError)) throw err;
       ctx.logger.warn({ provider: provider.name, code: err.code, http_status: err.httpStatus, err: err.message }, 'search provider failed');
