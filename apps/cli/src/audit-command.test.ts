@@ -109,6 +109,31 @@ describe('stats-agent audit verify', () => {
     assert.ok(!wrong.stdout.includes('w'.repeat(40)) && !wrong.stderr.includes('w'.repeat(40)), 'the key is never printed');
   });
 
+  test('--segments verifies every segment in order and finds records cut from the end of a closed one', T, async () => {
+    const file = join(dir, `log-${++n}`, 'audit.jsonl');
+    const log = await AuditLog.open({ file, maxSegmentBytes: 4096 });
+    for (let i = 0; i < 30; i++) await log.append({ actor: { kind: 'system', id: 'test' }, action: 'secret.loaded', resource: `secret:KEY_${i}`, outcome: 'success' });
+    await log.close();
+    const ok = await cli(['audit', 'verify', '--segments', file]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /audit\.2\.jsonl: intact/);
+    // Cut the last record of segment 1 and rewrite its head to match: segment 1 alone looks intact…
+    const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+    await writeFile(file, lines.slice(0, -1).join('\n') + '\n');
+    const last = JSON.parse(lines[lines.length - 2] as string) as { seq: number; hash: string; alg: string };
+    await writeFile(`${file}.head`, JSON.stringify({ v: 1, alg: last.alg, seq: last.seq, hash: last.hash, time: new Date().toISOString() }));
+    assert.equal((await cli(['audit', 'verify', file])).code, 0);
+    // …but segment 2 says where it ended.
+    const r = await cli(['audit', 'verify', '--segments', file]);
+    assert.equal(r.code, 4);
+    assert.match(r.stdout, /audit\.2\.jsonl: TAMPERED[\s\S]*line 1 .*truncated .*records were cut from its end/);
+    // A whole segment left out is named.
+    const third = join(dir, `log-${n}`, 'audit.3.jsonl');
+    const skip = await cli(['audit', 'verify', file, third]);
+    assert.equal(skip.code, 4);
+    assert.match(skip.stdout, /this segment follows audit\.2\.jsonl, not audit\.jsonl: a segment is missing/);
+  });
+
   test('usage errors exit 1: a missing file, a bad head file, --head with several files, no file', T, async () => {
     const file = await writeLog(1);
     const missing = await cli(['audit', 'verify', join(dir, 'nope.jsonl')]);

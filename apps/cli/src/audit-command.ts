@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AuditError, headPathFor, readHead, readHeadFile, verifyAudit, type AuditHead, type VerifyResult } from '@stats-agent/audit';
+import { AuditError, headPathFor, listSegments, readHead, readHeadFile, segmentLinkProblems, verifyAudit, type AuditHead, type VerifyResult } from '@stats-agent/audit';
 
 export const EXIT_INTACT = 0;
 export const EXIT_USAGE = 1;
@@ -17,6 +17,7 @@ interface VerifyCommandOptions {
   hmacKeyFile?: string;
   unkeyed: boolean;
   json: boolean;
+  segments: boolean;
 }
 
 interface FileReport extends VerifyResult {
@@ -72,14 +73,28 @@ export function formatReport(r: FileReport): string {
   return `${out.join('\n')}\n`;
 }
 
-async function runVerify(files: string[], o: VerifyCommandOptions): Promise<number> {
+async function runVerify(given: string[], o: VerifyCommandOptions): Promise<number> {
+  let files = given;
+  if (o.segments) {
+    if (given.length !== 1) throw new UsageError('--segments takes the one AUDIT_LOG_FILE whose segments to verify');
+    files = (await listSegments(given[0] as string)).map((s) => s.path);
+    if (files.length === 0) throw new UsageError(`${given[0]}: no such file and no segments beside it`);
+  }
   if (typeof o.head === 'string' && files.length > 1) throw new UsageError('--head applies to one file; verify segments one at a time or let each use its own <file>.head');
   const key = await readKey(o);
   const reports: FileReport[] = [];
   for (const file of files) {
     const { head, path } = await headFor(file, o);
     const result = await verifyAudit({ file }, { head, hmacKey: key });
-    reports.push({ file, head_file: path, ...result });
+    const report: FileReport = { file, head_file: path, ...result };
+    // Files are segments in order: each must pick up where the one before ended.
+    const before = reports[reports.length - 1];
+    if (before) {
+      const links = segmentLinkProblems(before, report, before.file);
+      if (links.length > 0) report.problems = [...links, ...report.problems];
+      report.ok = report.ok && links.length === 0;
+    }
+    reports.push(report);
   }
   const ok = reports.every((r) => r.ok);
   if (o.json) process.stdout.write(`${JSON.stringify({ ok, files: reports }, null, 2)}\n`);
@@ -93,7 +108,8 @@ export function registerAuditCommand(program: Command): void {
   audit
     .command('verify')
     .description('check audit log files for edited, deleted, inserted, reordered, duplicated or truncated records (exit 0 intact, 4 tampered, 1 error)')
-    .argument('<files...>', 'audit log file(s): AUDIT_LOG_FILE and its segments (audit.2.jsonl, …)')
+    .argument('<files...>', 'audit log file(s), in segment order: AUDIT_LOG_FILE, then audit.2.jsonl, …')
+    .option('--segments', 'verify the file and all its segments (audit.2.jsonl, …) in order, each against the one before', false)
     .option('--head <file>', 'head checkpoint to hold the file to (default: <file>.head when it exists)')
     .option('--no-head', 'ignore head checkpoints')
     .option('--hmac-key-file <file>', 'file holding the chain key (else env AUDIT_HMAC_KEY)')

@@ -13,6 +13,7 @@ export interface AuditConfig {
   fsync: FsyncPolicy;
   maxQueue: number;
   maxWaitMs: number;
+  maxSegmentBytes: number;
 }
 
 const intIn = (min: number, max: number) =>
@@ -28,6 +29,7 @@ const schema = z.object({
   AUDIT_FSYNC: z.enum(['always', 'batch', 'never']).default('batch'),
   AUDIT_QUEUE_MAX: intIn(1, 1_000_000).default(1000),
   AUDIT_QUEUE_WAIT_MS: intIn(0, 60_000).default(1000),
+  AUDIT_SEGMENT_MAX_BYTES: intIn(4096, 1024 ** 4).default(32 * 1024 * 1024),
 });
 
 /**
@@ -42,17 +44,18 @@ export function auditConfigFromEnv(env: Record<string, string | undefined>): Rea
     AUDIT_FSYNC: pick('AUDIT_FSYNC'),
     AUDIT_QUEUE_MAX: pick('AUDIT_QUEUE_MAX'),
     AUDIT_QUEUE_WAIT_MS: pick('AUDIT_QUEUE_WAIT_MS'),
+    AUDIT_SEGMENT_MAX_BYTES: pick('AUDIT_SEGMENT_MAX_BYTES'),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new AuditError('AUDIT_ERR_CONFIG', `audit: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { problems });
   }
   const d = parsed.data;
-  return Object.freeze({ file: d.AUDIT_LOG_FILE, hmacKey: d.AUDIT_HMAC_KEY, fsync: d.AUDIT_FSYNC, maxQueue: d.AUDIT_QUEUE_MAX, maxWaitMs: d.AUDIT_QUEUE_WAIT_MS });
+  return Object.freeze({ file: d.AUDIT_LOG_FILE, hmacKey: d.AUDIT_HMAC_KEY, fsync: d.AUDIT_FSYNC, maxQueue: d.AUDIT_QUEUE_MAX, maxWaitMs: d.AUDIT_QUEUE_WAIT_MS, maxSegmentBytes: d.AUDIT_SEGMENT_MAX_BYTES });
 }
 
 /** The writer options for a parsed configuration (the file must be set). */
 export function auditLogOptions(config: AuditConfig, extra: Partial<AuditLogOptions> = {}): AuditLogOptions {
   if (config.file === undefined) throw new AuditError('AUDIT_ERR_CONFIG', 'audit: AUDIT_LOG_FILE is not set');
-  return { file: config.file, hmacKey: config.hmacKey, fsync: config.fsync, maxQueue: config.maxQueue, maxWaitMs: config.maxWaitMs, ...extra };
+  return { file: config.file, hmacKey: config.hmacKey, fsync: config.fsync, maxQueue: config.maxQueue, maxWaitMs: config.maxWaitMs, maxSegmentBytes: config.maxSegmentBytes, ...extra };
 }

@@ -18,6 +18,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { AuditError } from './errors.js';
 import type { AuditHead } from './head.js';
 import { computeHash, GENESIS_HASH, recordSchema, type AuditRecord } from './record.js';
@@ -44,6 +45,8 @@ export interface VerifyResult {
   last_hash: string | null;
   /** The highest seq any line claims (valid or not). */
   max_seq: number;
+  /** When the file starts with `audit.segment_started`: where it says the chain before it ended. */
+  segment_start: { reason: string; previous_segment: string | null; previous_seq: number | null; previous_hash: string | null } | null;
   /** Whether the log is HMAC-keyed. */
   keyed: boolean;
   /** Whether the file ends with a newline (a writer must not append to a torn last line). */
@@ -136,6 +139,7 @@ class ChainChecker {
   private plainSeen = false;
   private lastLineComplete = true;
   private maxSeq = 0;
+  private segmentStart: VerifyResult['segment_start'] = null;
   readonly problems: Problems;
 
   constructor(private readonly key: string | Buffer | undefined, maxProblems: number) {
@@ -188,7 +192,18 @@ class ChainChecker {
     else if (!recordSchema.safeParse(raw).success) {
       this.problems.add(line, seq, 'malformed', `line ${line} (seq ${seq}) has a valid hash but is not a valid record (written by something other than the audit writer)`);
     }
-    this.entries.push({ line, seq, hash, prev, selfOk, segmentStart: raw['action'] === 'audit.segment_started' && prev === GENESIS_HASH });
+    const segmentStart = raw['action'] === 'audit.segment_started' && prev === GENESIS_HASH;
+    if (segmentStart && this.entries.length === 0 && isRecordShaped(raw['detail'])) {
+      const d = raw['detail'];
+      const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+      this.segmentStart = {
+        reason: str(d['reason']) ?? 'unknown',
+        previous_segment: str(d['previous_segment']),
+        previous_seq: typeof d['previous_seq'] === 'number' ? d['previous_seq'] : null,
+        previous_hash: str(d['previous_hash']),
+      };
+    }
+    this.entries.push({ line, seq, hash, prev, selfOk, segmentStart });
   }
 
   finish(head: AuditHead | null | undefined): Omit<VerifyResult, 'ok' | 'problems' | 'problems_omitted'> & { accepted: Map<number, Entry> } {
@@ -330,6 +345,7 @@ class ChainChecker {
       last_seq: lastAnchor.line === null ? null : lastAnchor.seq,
       last_hash: lastAnchor.line === null ? null : lastAnchor.hash,
       max_seq: this.maxSeq,
+      segment_start: this.segmentStart,
       keyed: this.keyedSeen && !this.plainSeen,
       complete_last_line: this.lastLineComplete,
       head: headStatus,
@@ -460,3 +476,32 @@ export async function verifyAudit(input: VerifyInput, opts: VerifyOptions = {}):
 }
 
 /** The algorithm a log's records use, for a writer resuming it. */
+
+/**
+ * Checks that one segment picks up where the one before it ended: its `audit.segment_started`
+ * record names the previous segment's last seq and hash. Finds records cut from the end of a
+ * closed segment (even with its head rewritten) and whole segments deleted. Problems are placed
+ * on the later segment's first line.
+ */
+export function segmentLinkProblems(previous: VerifyResult, next: VerifyResult, previousFile?: string): AuditProblem[] {
+  const start = next.segment_start;
+  if (start !== null && previousFile !== undefined && start.previous_segment !== null && basename(previousFile) !== start.previous_segment) {
+    return [{ line: 1, seq: next.first_seq, kind: 'deleted', message: `this segment follows ${start.previous_segment}, not ${basename(previousFile)}: a segment is missing (or the files are out of order)` }];
+  }
+  if (start === null) {
+    return next.first_seq !== null && previous.last_seq !== null && next.first_seq !== previous.last_seq + 1
+      ? [{ line: 1, seq: next.first_seq, kind: 'deleted', message: `this segment starts at seq ${next.first_seq} but the one before ends at seq ${previous.last_seq}, and it does not say why: a segment or records are missing` }]
+      : [];
+  }
+  const problems: AuditProblem[] = [];
+  if (start.previous_seq !== null && previous.last_seq !== start.previous_seq) {
+    const kind: ProblemKind = previous.last_seq !== null && previous.last_seq < start.previous_seq ? 'truncated' : 'deleted';
+    problems.push({ line: 1, seq: next.first_seq, kind, message: `this segment says the one before ended at seq ${start.previous_seq}, but it ends at seq ${previous.last_seq ?? 'none'}: ${kind === 'truncated' ? 'records were cut from its end' : 'a segment is missing between them'}` });
+  } else if (start.previous_hash !== null && previous.last_hash !== start.previous_hash) {
+    problems.push({ line: 1, seq: next.first_seq, kind: 'edited', message: `this segment names a different last hash for the segment before (seq ${start.previous_seq ?? '?'}): the end of that segment was rewritten` });
+  }
+  if (start.reason === 'rotated' && next.first_seq !== null && start.previous_seq !== null && next.first_seq !== start.previous_seq + 1) {
+    problems.push({ line: 1, seq: next.first_seq, kind: 'edited', message: `this segment starts at seq ${next.first_seq}, not right after seq ${start.previous_seq}` });
+  }
+  return problems;
+}

@@ -351,6 +351,55 @@ describe('AuditLog: restarting', () => {
   });
 });
 
+describe('AuditLog: segments by size', () => {
+  test('a full segment is closed with a matching head and the chain goes on in the next, seqs continuing', T, async () => {
+    const file = fresh();
+    const rows: AuditStoreRow[] = [];
+    const log = await AuditLog.open({ file, maxSegmentBytes: 4096, sink: storeSink({ appendAudit: async (r: AuditStoreRow) => void rows.push(r) }) });
+    for (let i = 0; i < 40; i++) await log.append(ev(i)); // ~300 bytes each: several segments
+    await log.close();
+    const segments = await listSegments(file);
+    assert.ok(segments.length >= 3, `${segments.length} segments`);
+    let expectSeq = 1;
+    for (const [k, s] of segments.entries()) {
+      const r = await verifyFile(s.path);
+      assert.equal(r.ok, true, `${s.path}: ${JSON.stringify(r.problems)}`);
+      assert.equal(r.head?.status, 'matches');
+      const recs = await recordsOf(s.path);
+      assert.equal(recs[0]?.seq, expectSeq, 'seqs continue across segments');
+      if (k > 0) {
+        assert.equal(recs[0]?.action, 'audit.segment_started');
+        assert.equal(recs[0]?.detail?.['reason'], 'rotated');
+        assert.equal(recs[0]?.detail?.['previous_seq'], expectSeq - 1);
+      }
+      expectSeq = (recs[recs.length - 1]?.seq ?? 0) + 1;
+    }
+    assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: expectSeq - 1 }, (_, i) => i + 1));
+    // A restart goes on in the newest segment.
+    const again = await AuditLog.open({ file, maxSegmentBytes: 4096 });
+    const rec = await again.append(ev(99));
+    await again.close();
+    assert.ok(rec.seq === expectSeq + 1 || rec.seq === expectSeq + 2, `seq ${rec.seq}`); // + a segment_started if audit.started filled the segment
+    const newest = (await listSegments(file)).at(-1)?.path as string;
+    assert.equal(again.file, newest);
+    assert.equal((await verifyFile(newest)).ok, true);
+  });
+
+  test('a rotated segment left empty by a crash is started on restart, numbering on', T, async () => {
+    const file = fresh();
+    const a = await AuditLog.open({ file });
+    await a.append(ev(1));
+    await a.close();
+    await writeFile(segmentPath(file, 2), '');
+    const b = await AuditLog.open({ file });
+    await b.close();
+    const recs = await recordsOf(segmentPath(file, 2));
+    assert.equal(recs[0]?.action, 'audit.segment_started');
+    assert.equal(recs[0]?.seq, 3);
+    assert.equal((await verifyFile(segmentPath(file, 2))).ok, true);
+  });
+});
+
 describe('AuditLog: the sink (store mirror)', () => {
   test('every record reaches the sink in seq order, and the store copy verifies against the file', T, async () => {
     const file = fresh();
@@ -398,7 +447,7 @@ describe('AuditLog: the sink (store mirror)', () => {
 describe('auditConfigFromEnv', () => {
   test('defaults, and options for the writer', T, () => {
     const c = auditConfigFromEnv({ AUDIT_LOG_FILE: '/var/log/stats-agent/audit.jsonl' });
-    assert.deepEqual({ ...c }, { file: '/var/log/stats-agent/audit.jsonl', hmacKey: undefined, fsync: 'batch', maxQueue: 1000, maxWaitMs: 1000 });
+    assert.deepEqual({ ...c }, { file: '/var/log/stats-agent/audit.jsonl', hmacKey: undefined, fsync: 'batch', maxQueue: 1000, maxWaitMs: 1000, maxSegmentBytes: 33554432 });
     assert.equal(auditLogOptions(c).file, '/var/log/stats-agent/audit.jsonl');
     assert.equal(auditConfigFromEnv({}).file, undefined);
     assert.throws(() => auditLogOptions(auditConfigFromEnv({})), /AUDIT_LOG_FILE is not set/);

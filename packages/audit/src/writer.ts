@@ -79,6 +79,11 @@ export interface AuditLogOptions {
   sinkTimeoutMs?: number | undefined;
   /** Most records waiting for the sink (default 10000); beyond it they are not mirrored (counted). */
   maxSinkQueue?: number | undefined;
+  /**
+   * Start a new segment file once the current one reaches this size (default 32 MiB), so that
+   * verifying at start-up stays quick and closed segments can be shipped and archived as they are.
+   */
+  maxSegmentBytes?: number | undefined;
   logger?: AuditLogger | undefined;
   /** Write an `audit.started` record when opened (default true). */
   startRecord?: boolean | undefined;
@@ -172,6 +177,22 @@ async function takeLock(path: string): Promise<void> {
   throw new AuditError('AUDIT_ERR_IO', `audit: ${path}: cannot take the lock`);
 }
 
+/** The highest seq (and its hash) in a segment: from its head, else by reading its lines. */
+async function lastRecordOf(path: string): Promise<{ seq: number; hash: string | null }> {
+  const head = await readHead(headPathFor(path)).catch(() => null);
+  let best = { seq: head?.seq ?? 0, hash: head?.hash ?? null };
+  const text = await readFile(path, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    try {
+      const r = JSON.parse(line) as { seq?: unknown; hash?: unknown };
+      if (typeof r.seq === 'number' && Number.isSafeInteger(r.seq) && r.seq > best.seq) best = { seq: r.seq, hash: typeof r.hash === 'string' && /^[0-9a-f]{64}$/.test(r.hash) ? r.hash : null };
+    } catch {
+      // not a record; the segment's own verification reports it
+    }
+  }
+  return best;
+}
+
 function why(result: VerifyResult | null, alg: HashAlg, wantAlg: HashAlg): string {
   if (result === null) return 'unverifiable';
   if (!result.complete_last_line) return 'torn_tail';
@@ -194,16 +215,19 @@ export class AuditLog {
   private closed = false;
   private failure: AuditError | null = null;
   private droppedUnrecorded = 0;
+  /** System records that must be written before anything else queued (a segment's first record). */
+  private systemFirst: Array<Pending['fields']> = [];
+  private bytes = 0;
   private readonly counts = { appended: 0, dropped: 0, invalid: 0, sink_failures: 0, sink_dropped: 0 };
   private sinkQueue: AuditRecord[] = [];
   private sinkRunning: Promise<void> | null = null;
   private readonly alg: HashAlg;
 
   private constructor(
-    private readonly opts: Required<Pick<AuditLogOptions, 'fsync' | 'maxQueue' | 'maxWaitMs' | 'sinkTimeoutMs' | 'maxSinkQueue' | 'now'>> & AuditLogOptions,
+    private readonly opts: Required<Pick<AuditLogOptions, 'fsync' | 'maxQueue' | 'maxWaitMs' | 'sinkTimeoutMs' | 'maxSinkQueue' | 'maxSegmentBytes' | 'now'>> & AuditLogOptions,
     private fh: FileHandle,
-    private readonly path: string,
-    private readonly segment: number,
+    private path: string,
+    private segment: number,
     private readonly lockPath: string,
     private seq: number,
     private lastHash: string,
@@ -228,6 +252,7 @@ export class AuditLog {
     positive('maxWaitMs', options.maxWaitMs, 0);
     positive('sinkTimeoutMs', options.sinkTimeoutMs, 1);
     positive('maxSinkQueue', options.maxSinkQueue, 1);
+    positive('maxSegmentBytes', options.maxSegmentBytes, 4096);
     if (options.fsync !== undefined && !['always', 'batch', 'never'].includes(options.fsync)) problems.push('fsync: always, batch or never');
     if (problems.length) throw new AuditError('AUDIT_ERR_CONFIG', `audit: invalid options:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { problems });
     const opts = {
@@ -237,6 +262,7 @@ export class AuditLog {
       maxWaitMs: options.maxWaitMs ?? 1000,
       sinkTimeoutMs: options.sinkTimeoutMs ?? 5000,
       maxSinkQueue: options.maxSinkQueue ?? 10_000,
+      maxSegmentBytes: options.maxSegmentBytes ?? 32 * 1024 * 1024,
       now: options.now ?? (() => new Date()),
     };
     const wantAlg: HashAlg = opts.hmacKey !== undefined ? 'hmac-sha256' : 'sha256';
@@ -297,7 +323,14 @@ export class AuditLog {
       let seq = 0;
       let lastHash = GENESIS_HASH;
       let segmentDetail: AuditDetail | null = null;
-      if (resumable) {
+      if (fresh && active.n > 1) {
+        // A segment created by rotation whose first record never made it (a crash in between):
+        // start it now, numbering on from the segment before.
+        const prev = segmentPath(opts.file, active.n - 1);
+        const last = await lastRecordOf(prev);
+        seq = last.seq;
+        segmentDetail = { reason: 'rotated', previous_segment: basename(prev), previous_seq: last.seq, ...(last.hash ? { previous_hash: last.hash } : {}) };
+      } else if (resumable) {
         seq = result?.last_seq ?? 0;
         lastHash = result?.last_hash ?? GENESIS_HASH;
       } else {
@@ -323,6 +356,7 @@ export class AuditLog {
         throw io(`${path}: cannot open for appending`, err);
       }
       const log = new AuditLog(opts, fh, path, segment, lockPath, seq, lastHash);
+      log.bytes = resumable ? size : 0;
       if (segmentDetail) {
         // The new segment's first record: prev_hash is the genesis hash, the link to the old chain is in detail.
         log.lastHash = GENESIS_HASH;
@@ -467,6 +501,7 @@ export class AuditLog {
     }
     this.seq = record.seq;
     this.lastHash = record.hash;
+    this.bytes += buf.length;
     this.counts.appended += 1;
   }
 
@@ -474,12 +509,14 @@ export class AuditLog {
     let done: Array<[Pending | null, AuditRecord]> = [];
     let current: Pending | null = null;
     try {
-      while (this.queue.length > 0 || this.droppedUnrecorded > 0) {
+      while (this.queue.length > 0 || this.droppedUnrecorded > 0 || this.systemFirst.length > 0) {
         done = [];
-        while ((this.queue.length > 0 || this.droppedUnrecorded > 0) && done.length < BATCH) {
+        while ((this.queue.length > 0 || this.droppedUnrecorded > 0 || this.systemFirst.length > 0) && done.length < BATCH) {
           let p: Pending | null = null;
           let fields: Pending['fields'];
-          if (this.droppedUnrecorded > 0) {
+          const first = this.systemFirst.shift();
+          if (first) fields = first;
+          else if (this.droppedUnrecorded > 0) {
             const count = this.droppedUnrecorded;
             this.droppedUnrecorded = 0;
             fields = normalizeEvent({ actor: SYSTEM, action: 'audit.records_dropped', resource: `audit:${basename(this.path)}`, outcome: 'failure', detail: { count }, time: this.opts.now() });
@@ -505,6 +542,7 @@ export class AuditLog {
           this.toSink(rec);
         }
         done = [];
+        if (this.bytes >= this.opts.maxSegmentBytes) await this.rotate();
       }
     } catch (err) {
       this.failure = new AuditError('AUDIT_ERR_IO', `audit: ${this.path}: write failed (${(err as NodeJS.ErrnoException).code ?? 'error'}); no further records are accepted — restart to start a new segment`, { cause: err });
@@ -521,6 +559,30 @@ export class AuditLog {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Closes the full segment (its head already matches it) and continues in the next one. */
+  private async rotate(): Promise<void> {
+    const previous = { path: this.path, seq: this.seq, hash: this.lastHash };
+    const next = segmentPath(this.opts.file, this.segment + 1);
+    const fh = await open(next, 'a', 0o600);
+    await this.fh.close();
+    this.fh = fh;
+    this.path = next;
+    this.segment += 1;
+    this.bytes = 0;
+    this.lastHash = GENESIS_HASH;
+    this.systemFirst.unshift(
+      normalizeEvent({
+        actor: SYSTEM,
+        action: 'audit.segment_started',
+        resource: `audit:${basename(next)}`,
+        outcome: 'success',
+        detail: { reason: 'rotated', previous_segment: basename(previous.path), previous_seq: previous.seq, previous_hash: previous.hash },
+        time: this.opts.now(),
+      }),
+    );
+    this.opts.logger?.info({ file: next, previous: previous.path, seq: previous.seq }, 'audit: segment full, continuing in a new segment');
   }
 
   private toSink(rec: AuditRecord): void {
