@@ -282,7 +282,7 @@ test('retries are bounded, and permanent failures are not retried', { timeout: 5
   assert.equal(tries.length, 3);
   for (const code of [status.INVALID_ARGUMENT, status.PERMISSION_DENIED, status.INTERNAL, status.FAILED_PRECONDITION]) {
     const broken = fakeAgents(4, 2, 1);
-    const once = failingFirst(broken.agents, 'verify', code, 100);
+    const once = failingFirst(broken.agents, 'extract', code, 100);
     await assert.rejects(
       orchestrate({ topic: 't', min_verified_stats: 2, max_candidates: 100, reputable_only: false }, broken.agents, { ...settings, retry: retryFast, deadline: Date.now() + 60_000 }),
       (e: { status?: number }) => e.status === 502,
@@ -360,4 +360,29 @@ test('a run executed again replays its finished steps from the step store and ca
   assert.equal(second.calls.verify, 2);
   const strip = (r: typeof full) => ({ ...r, timestamp: '', statistics: r.statistics.map((x) => ({ ...x, date_found: '' })), failed: r.failed.map((x) => ({ ...x, date_found: '' })) });
   assert.deepEqual(strip(again), strip(full));
+});
+
+test('a poison candidate is isolated by splitting its chunk; the others are judged, it becomes a dead letter', { timeout: 5000 }, async () => {
+  const { agents } = fakeAgents(2, 5, 1);
+  const verify = agents.verify.bind(agents);
+  const sizes: number[] = [];
+  agents.verify = async (req, cs) => {
+    sizes.push(req.candidates?.length ?? 0);
+    if ((req.candidates ?? []).some((c) => c.name === 'n3' && (c.source_url ?? '').endsWith('p1'))) {
+      throw Object.assign(new Error('13 INTERNAL'), { code: status.INTERNAL, details: 'verification.Verify: internal error', metadata: {} });
+    }
+    return verify(req, cs);
+  };
+  const poison: string[] = [];
+  const r = await orchestrate({ topic: 't', min_verified_stats: 100, max_candidates: 100, reputable_only: false }, agents, {
+    ...settings,
+    maxRounds: 1,
+    onPoison: (e) => void poison.push(`${e.candidate.name}@${e.candidate.source_url.slice(-2)} ${e.key} ${e.error.code}`),
+    deadline: Date.now() + 60_000,
+  });
+  assert.deepEqual(poison, ['n3@p1 1:verification:0bba agent_error']);
+  assert.equal(r.verified_count, 9);
+  assert.equal(r.failed_count, 1);
+  assert.equal(r.failed[0]?.verification.reason, 'verification_failed');
+  assert.deepEqual(sizes, [10, 5, 5, 3, 2, 1, 1]);
 });

@@ -90,6 +90,8 @@ export interface WorkflowSettings {
    * steps from the store and goes on from the first unfinished one.
    */
   steps?: StepStore;
+  /** Told about a candidate the verification agent fails on even alone (it becomes a dead letter). */
+  onPoison?: (e: { round: number; key: string; candidate: CandidateStatistic__Output; error: HttpError }) => void | Promise<void>;
   /** Told about each round's candidates before they are verified, and about their verdicts after. */
   onItems?: (e: { round: number; stage: 'extracted'; candidates: CandidateStatistic__Output[] } | { round: number; stage: 'judged'; results: VerificationResult__Output[] }) => void | Promise<void>;
 }
@@ -111,6 +113,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 3, baseMs: 200, maxMs: 2_000 });
 
 const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED]);
+/** Codes with which an agent refuses a request for good: the request (one of its candidates) is the problem. */
+const POISON = new Set<number>([status.INTERNAL, status.INVALID_ARGUMENT, status.UNKNOWN]);
 
 /** Resolves after `ms`, or rejects at once when `signal` aborts. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -243,6 +247,19 @@ export function markCorroborated(stats: Statistic[]): void {
 
 const candidateKey = (c: CandidateStatistic): string => `${c.source_url}\u0000${c.excerpt}\u0000${c.value}\u0000${c.unit}`;
 
+/** The verdict of a candidate the verification agent could not judge even alone. */
+function poisonVerdict(candidate: CandidateStatistic__Output, err: HttpError): VerificationResult__Output {
+  return {
+    candidate,
+    verified: false,
+    reason: 'verification_failed',
+    message: `${err.message}; the candidate was set aside as a dead letter`,
+    text_sha256: '',
+    fetched_at: new Date().toISOString(),
+    verifier_id: '',
+  };
+}
+
 /** A round or the whole request ran out of time while an agent call was under way or about to start. */
 class OutOfTime extends Error {
   constructor(readonly which: 'round_deadline' | 'deadline') {
@@ -367,9 +384,31 @@ export async function orchestrate(input: OrchestrateInput, agents: Agents, s: Wo
       if (batch.length > 0) {
         // The verification contract takes at most VERIFY_BATCH candidates per call.
         const chunks = Array.from({ length: Math.ceil(batch.length / VERIFY_BATCH) }, (_, i) => batch.slice(i * VERIFY_BATCH, (i + 1) * VERIFY_BATCH));
-        const verdicts = await mapWithConcurrency(chunks, 2, (candidates, i) =>
-          call('verification', `${rounds}:verification:${i}`, (cs) => agents.verify({ candidates }, cs)),
-        );
+        const round = rounds;
+        /**
+         * A chunk the verifier refuses for good (INTERNAL, INVALID_ARGUMENT: one poison candidate
+         * can do that) is split in halves and each half tried on its own, down to single
+         * candidates; a candidate that fails alone is judged `verification_failed` and reported as
+         * poison (a dead letter), and the others go on.
+         */
+        const verifyChunk = async (candidates: CandidateStatistic__Output[], key: string): Promise<VerificationResult__Output[]> => {
+          try {
+            return (await call('verification', key, (cs) => agents.verify({ candidates }, cs))).results;
+          } catch (err) {
+            const cause = err instanceof HttpError ? err.cause : undefined;
+            if (!isGrpcCallError(cause) || !POISON.has(cause.code)) throw err;
+            if (candidates.length === 1) {
+              const candidate = candidates[0] as CandidateStatistic__Output;
+              await s.onPoison?.({ round, key, candidate, error: err as HttpError });
+              return [poisonVerdict(candidate, err as HttpError)];
+            }
+            const half = Math.ceil(candidates.length / 2);
+            return [...(await verifyChunk(candidates.slice(0, half), `${key}a`)), ...(await verifyChunk(candidates.slice(half), `${key}b`))];
+          }
+        };
+        const verdicts = await mapWithConcurrency(chunks, 2, async (candidates, i) => ({
+          results: await verifyChunk(candidates, `${rounds}:verification:${i}`),
+        }));
         const now = new Date().toISOString();
         const results = verdicts.flatMap((v) => v.results);
         for (const r of results) (r.verified ? verified : failed).push(toStatistic(r, now));
