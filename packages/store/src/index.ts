@@ -40,4 +40,5 @@ export { storeEnvShape, storeEnvSchema, parseStoreEnv, storeConfigFromEnv, reten
 export { createPgDriver, redactDatabaseUrl, type PgDriverOptions } from './drivers/pg.js';
 export { createPgliteDriver, type PgliteDriverOptions } from './drivers/pglite.js';
 export type { Driver, Queryable, QueryResult, QueryParam, Row, StoreLogger } from './driver.js';
+export { startRetention, type Retention, type RetentionOptions } from './retention.js';
 export { MAX_JSON_BYTES, MAX_TEXT_CHARS } from './json.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -98,10 +98,26 @@ test('a store killed with SIGKILL is resumed: stale lock taken over, completed s
     assert.equal(run?.status, 'succeeded');
     assert.deepEqual(run?.result, { verified_count: 1 });
     assert.equal((await reopened.eventsAfter('run_killed')).length, 2);
+
+    // Erasure on PGlite leaves no byte of the subject's data in any file of the directory (WAL included).
+    assert.ok((await filesContaining(dir, 'tides.example')).length > 0, 'the scan finds the data before erasure');
+    assert.equal((await reopened.eraseSubject('subject-1')).runs, 1);
+    assert.deepEqual(await filesContaining(dir, 'tides.example'), []);
+    assert.deepEqual(await filesContaining(dir, 'subject-1'), []);
   } finally {
     await reopened.close();
   }
 });
+
+async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if ((await readFile(path)).includes(needle)) hits.push(path);
+  }
+  return hits;
+}
 
 test('a directory locked by another live process is refused, naming the holder', { timeout: 30_000 }, async () => {
   const dir = await tempDir();

@@ -714,26 +714,54 @@ export class RunStore {
    * Erasure ("right to be forgotten", `DELETE /v1/subjects/{id}`): deletes every run of `owner`
    * with its steps, items, events and dead letters, in one transaction, and returns the counts.
    * Audit records are not touched: they hold no personal data (see README). Rows are gone for
-   * every reader at commit; PostgreSQL frees their space at the next VACUUM, and backups keep
-   * them until they expire.
+   * every reader at commit. With `scrub` (the default on PGlite) the deleted bytes are then
+   * removed from the database files as well (see `scrub()`); on a server, autovacuum does it.
    */
-  async eraseSubject(owner: string): Promise<DeletedCounts> {
+  async eraseSubject(owner: string, opts: { scrub?: boolean } = {}): Promise<DeletedCounts> {
     text(owner, 'owner', OWNER_MAX);
-    return this.tx('eraseSubject', async (q) => {
+    const counts = await this.tx('eraseSubject', async (q) => {
       await q.query('SELECT id FROM runs WHERE owner = $1 FOR UPDATE', [owner]);
       return RunStore.deleteRuns(q, 'SELECT id FROM runs WHERE owner = $1', [owner], ' OR owner = $1');
+    });
+    if ((opts.scrub ?? this.kind === 'pglite') && counts.runs + counts.deadLetters > 0) await this.scrub();
+    return counts;
+  }
+
+  /**
+   * Removes deleted rows from the database files, not just from view. A plain VACUUM frees the
+   * space of deleted rows but leaves their bytes in pages that still hold other rows (found on
+   * PGlite: an erased owner stayed readable in the runs heap and its index), so `full` (the
+   * default on PGlite) rewrites the tables and their indexes into new files (VACUUM FULL, which
+   * locks them while it runs). On PGlite — one process, no autovacuum, no archiving — a WAL
+   * switch and two checkpoints with WAL recycling off follow, so no old WAL segment keeps the
+   * data either. On a server the WAL, replicas and backups are the operator's (see README).
+   */
+  async scrub(opts: { full?: boolean } = {}): Promise<void> {
+    const full = opts.full ?? this.kind === 'pglite';
+    await this.run('scrub', async (q) => {
+      await q.query(`VACUUM ${full ? 'FULL ' : ''}runs, steps, items, run_events, dead_letters`);
+      if (this.kind !== 'pglite') return;
+      await q.query('SET wal_recycle = off');
+      try {
+        await q.query('SELECT pg_switch_wal()');
+        await q.query('CHECKPOINT');
+        await q.query('CHECKPOINT');
+      } finally {
+        await q.query('RESET wal_recycle');
+      }
     });
   }
 
   /**
    * Retention (`RUN_RETENTION_DAYS`): deletes up to `limit` (default 1000) runs that finished
    * before `before`, with everything that belongs to them; `more` says whether to call again.
-   * Runs still queued or running are never purged.
+   * Runs still queued or running are never purged. With `scrub` (the default on PGlite) the
+   * last batch is followed by `scrub()`.
    */
-  async purgeFinishedBefore(before: Date, opts: { limit?: number } = {}): Promise<DeletedCounts & { more: boolean }> {
+  async purgeFinishedBefore(before: Date, opts: { limit?: number; scrub?: boolean } = {}): Promise<DeletedCounts & { more: boolean }> {
     if (!(before instanceof Date) || Number.isNaN(before.getTime())) throw invalid('before must be a valid Date');
     const limit = limitOf(opts.limit, 1000, 10_000);
-    return this.tx('purgeFinishedBefore', async (q) => {
+    const result = await this.tx('purgeFinishedBefore', async (q) => {
       const { rows } = await q.query(
         `SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < $1::timestamptz AND status IN (${FINAL})
          ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
@@ -744,6 +772,8 @@ export class RunStore {
       const counts = await RunStore.deleteRuns(q, 'SELECT jsonb_array_elements_text($1::text::jsonb)', [ids]);
       return { ...counts, more: rows.length === limit };
     });
+    if ((opts.scrub ?? this.kind === 'pglite') && result.runs > 0 && !result.more) await this.scrub();
+    return result;
   }
 
   // ---------------------------------------------------------------- audit

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import type { Queryable } from '../driver.js';
 import { StoreError, type StoreErrorCode } from '../errors.js';
 import { MIGRATIONS, type Migration } from '../migrations.js';
+import { startRetention } from '../retention.js';
 import type { RunStore } from '../store.js';
 
 export interface SuiteTarget {
@@ -457,6 +458,20 @@ export function repositorySuite(name: string, target: () => SuiteTarget): void {
       assert.equal((await store().eventsAfter(old2)).length, 0);
       await rejectsWith(store().purgeFinishedBefore(new Date('nope')), 'STORE_ERR_INVALID_INPUT');
       await store().finishRun(oldButRunning, 'cancelled');
+
+      // The scheduled pass: RUN_RETENTION_DAYS=0 deletes nothing; 30 deletes the run finished 40 days ago.
+      const old3 = await mk(true);
+      await sql().query(`UPDATE runs SET finished_at = now() - interval '40 days', created_at = now() - interval '41 days' WHERE id = $1`, [old3]);
+      const off = startRetention(store(), { days: 0 });
+      assert.deepEqual(await off.runOnce(), { runs: 0, steps: 0, items: 0, events: 0, deadLetters: 0 });
+      await off.stop();
+      assert.ok(await store().getRun(old3));
+      const on = startRetention(store(), { days: 30, everyMs: 3_600_000, batch: 1 });
+      const [a, b] = [on.runOnce(), on.runOnce()];
+      assert.equal(a, b, 'one pass at a time');
+      assert.deepEqual(await a, { runs: 1, steps: 1, items: 1, events: 1, deadLetters: 0 });
+      await on.stop();
+      assert.equal(await store().getRun(old3), null);
     });
   });
 
