@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { AuditError, headPathFor, listSegments, readHead, readHeadFile, segmentLinkProblems, verifyAudit, type AuditHead, type VerifyResult } from '@stats-agent/audit';
+import { AuditError, headPathFor, isLaterSegmentName, listSegments, readHead, readHeadFile, segmentLinkProblems, verifyAudit, type AuditHead, type VerifyResult } from '@stats-agent/audit';
 
 export const EXIT_INTACT = 0;
 export const EXIT_USAGE = 1;
@@ -85,7 +85,9 @@ async function runVerify(given: string[], o: VerifyCommandOptions): Promise<numb
   const reports: FileReport[] = [];
   for (const file of files) {
     const { head, path } = await headFor(file, o);
-    const result = await verifyAudit({ file }, { head, hmacKey: key });
+    // The first segment must start at seq 1; with --segments the first file is it, otherwise the name tells.
+    const firstSegment = o.segments ? reports.length === 0 : !isLaterSegmentName(file);
+    const result = await verifyAudit({ file }, { head, hmacKey: key, firstSegment });
     const report: FileReport = { file, head_file: path, ...result };
     // Files are segments in order: each must pick up where the one before ended.
     const before = reports[reports.length - 1];

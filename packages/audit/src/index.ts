@@ -28,6 +28,7 @@ export { headPathFor, parseHead, readHead, readHeadFile, writeHead, type AuditHe
 export {
   MAX_LINE_BYTES,
   PROBLEM_KINDS,
+  isLaterSegmentName,
   segmentLinkProblems,
   verifyAudit,
   type AuditProblem,

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { AuditError } from './errors.js';
 import type { AuditHead } from './head.js';
 import { computeHash, GENESIS_HASH, normalizeEvent, type AuditRecord } from './record.js';
-import { verifyAudit, type AuditProblem, type ProblemKind, type VerifyOptions } from './verify.js';
+import { isLaterSegmentName, verifyAudit, type AuditProblem, type ProblemKind, type VerifyOptions } from './verify.js';
 
 const T = { timeout: 10_000 };
 const KEY = 'k'.repeat(40);
@@ -102,6 +102,12 @@ describe('verifyAudit: an intact log', () => {
     const cut = await check(relinked.slice(1));
     assert.equal(cut.ok, false);
     assert.equal(cut.problems[0]?.kind, 'deleted');
+    // …and the first segment may not start that way: a cut start with a forged segment record is a deletion.
+    only((await check(relinked, { firstSegment: true })).problems, 'deleted', 1, 1);
+    assert.equal(isLaterSegmentName('/var/log/audit.2.jsonl'), true);
+    assert.equal(isLaterSegmentName('audit.17'), true);
+    assert.equal(isLaterSegmentName('/var/log/audit.jsonl'), false);
+    assert.equal(isLaterSegmentName('audit.1.jsonl'), false);
   });
 });
 

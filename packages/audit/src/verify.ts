@@ -69,6 +69,12 @@ export interface VerifyOptions {
   hmacKey?: string | Buffer | undefined;
   /** The store's copy, in any order; compared seq by seq with the file. */
   storeRecords?: (() => Promise<Iterable<StoreRow> | AsyncIterable<StoreRow>>) | undefined;
+  /**
+   * The file is the log's first segment (`AUDIT_LOG_FILE` itself): it must start at seq 1. Only a
+   * later segment may start with `audit.segment_started` at a higher seq — otherwise cutting the
+   * start of a plain log and forging such a record there would pass. Default: false.
+   */
+  firstSegment?: boolean | undefined;
   /** At most this many problems are listed (default 1000); the rest are counted. */
   maxProblems?: number | undefined;
 }
@@ -206,7 +212,7 @@ class ChainChecker {
     this.entries.push({ line, seq, hash, prev, selfOk, segmentStart });
   }
 
-  finish(head: AuditHead | null | undefined): Omit<VerifyResult, 'ok' | 'problems' | 'problems_omitted'> & { accepted: Map<number, Entry> } {
+  finish(head: AuditHead | null | undefined, firstSegment = false): Omit<VerifyResult, 'ok' | 'problems' | 'problems_omitted'> & { accepted: Map<number, Entry> } {
     if (this.keyedSeen && this.key === undefined) {
       throw new AuditError('AUDIT_ERR_KEY_REQUIRED', 'audit: this log is keyed (hmac-sha256): give the key (AUDIT_HMAC_KEY or --hmac-key-file) to verify it');
     }
@@ -236,7 +242,7 @@ class ChainChecker {
 
     // The walk: `last` is the last record accepted into the chain, `before` the one before it.
     const first = chain[0];
-    const cur: { last: Anchor; before: Anchor | null } = { last: { seq: first?.segmentStart ? first.seq - 1 : 0, hash: GENESIS_HASH, line: null }, before: null };
+    const cur: { last: Anchor; before: Anchor | null } = { last: { seq: first?.segmentStart && !firstSegment ? first.seq - 1 : 0, hash: GENESIS_HASH, line: null }, before: null };
     const accepted = new Map<number, Entry>();
     const fits = (e: Entry, base: Anchor): boolean => e.prev === base.hash && e.seq === base.seq + 1;
     const accept = (e: Entry, seq = e.seq): void => {
@@ -466,9 +472,9 @@ export async function verifyAudit(input: VerifyInput, opts: VerifyOptions = {}):
   else if ('text' in input) for (const [line, complete] of splitText(input.text)) checker.add(line, complete, Buffer.byteLength(line) > MAX_LINE_BYTES);
   else for (const line of input.lines) checker.add(line, true, Buffer.byteLength(line) > MAX_LINE_BYTES);
 
-  const { accepted, ...result } = checker.finish(opts.head);
+  const { accepted, ...result } = checker.finish(opts.head, opts.firstSegment ?? false);
   if (opts.storeRecords) {
-    const fileStart = result.first_seq !== null && accepted.get(result.first_seq)?.segmentStart ? result.first_seq : 1;
+    const fileStart = !opts.firstSegment && result.first_seq !== null && accepted.get(result.first_seq)?.segmentStart ? result.first_seq : 1;
     await compareStore(opts.storeRecords, accepted, fileStart, result.last_seq ?? 0, opts.hmacKey, checker.problems);
   }
   const problems = [...checker.problems.list].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) || (a.seq ?? 0) - (b.seq ?? 0));
@@ -504,4 +510,10 @@ export function segmentLinkProblems(previous: VerifyResult, next: VerifyResult, 
     problems.push({ line: 1, seq: next.first_seq, kind: 'edited', message: `this segment starts at seq ${next.first_seq}, not right after seq ${start.previous_seq}` });
   }
   return problems;
+}
+
+/** Whether a file name is that of a later segment (`audit.2.jsonl`, `audit.3`), which may start with `audit.segment_started`. */
+export function isLaterSegmentName(file: string): boolean {
+  const m = /\.(\d{1,6})(\.[^./]*)?$/.exec(basename(file));
+  return m !== null && Number(m[1]) >= 2;
 }

@@ -279,6 +279,7 @@ export class AuditLog {
       throw io(`${lockPath}: cannot take the lock`, err);
     });
 
+    let opened: FileHandle | null = null;
     try {
       const segments = await listSegments(opts.file);
       const active = segments[segments.length - 1] ?? { n: 1, path: opts.file };
@@ -303,7 +304,7 @@ export class AuditLog {
         if (size > 0) {
           // Verify without the key first: a plain log is then judged as plain (and, with a key
           // configured, left for a keyed segment) rather than reported as forged.
-          const verify = (hmacKey: string | Buffer | undefined) => verifyAudit({ file: active.path }, { head, hmacKey, maxProblems: 10 });
+          const verify = (hmacKey: string | Buffer | undefined) => verifyAudit({ file: active.path }, { head, hmacKey, maxProblems: 10, firstSegment: active.n === 1 });
           result = await verify(undefined).catch(async (err: unknown) => {
             if (!(err instanceof AuditError && err.code === 'AUDIT_ERR_KEY_REQUIRED')) throw err;
             if (opts.hmacKey !== undefined) return verify(opts.hmacKey);
@@ -352,6 +353,7 @@ export class AuditLog {
       let fh: FileHandle;
       try {
         fh = await open(path, 'a', 0o600);
+        opened = fh;
       } catch (err) {
         throw io(`${path}: cannot open for appending`, err);
       }
@@ -367,6 +369,7 @@ export class AuditLog {
       }
       return log;
     } catch (err) {
+      await opened?.close().catch(() => undefined);
       heldLocks.delete(lockPath);
       await rm(lockPath, { force: true }).catch(() => undefined);
       throw err;
