@@ -27,8 +27,9 @@ const ZERO: DeletedCounts = { runs: 0, steps: 0, items: 0, events: 0, deadLetter
 
 /**
  * Deletes finished runs older than `days` days, at start and then every `everyMs`, in bounded
- * batches. A failed pass is logged and retried at the next one. The timer does not keep the
- * process alive. With `days` 0 nothing is ever deleted.
+ * batches, then runs `store.maintain()` (PGlite's vacuum). A failed pass is logged and retried
+ * at the next one. The timer does not keep the process alive. With `days` 0 nothing is ever
+ * deleted (on PGlite the passes still vacuum).
  */
 export function startRetention(store: RunStore, opts: RetentionOptions): Retention {
   const everyMs = opts.everyMs ?? 3_600_000;
@@ -39,9 +40,12 @@ export function startRetention(store: RunStore, opts: RetentionOptions): Retenti
   let stopped = false;
 
   const pass = async (): Promise<DeletedCounts> => {
-    const cutoff = retentionCutoff(opts.days, now());
-    if (cutoff === null) return { ...ZERO };
     const total = { ...ZERO };
+    const cutoff = retentionCutoff(opts.days, now());
+    if (cutoff === null) {
+      await store.maintain();
+      return total;
+    }
     for (let i = 0; i < maxBatches && !stopped; i++) {
       const r = await store.purgeFinishedBefore(cutoff, { limit: batch });
       total.runs += r.runs;
@@ -52,6 +56,7 @@ export function startRetention(store: RunStore, opts: RetentionOptions): Retenti
       if (!r.more) break;
     }
     if (total.runs > 0) opts.logger?.info({ ...total, before: cutoff.toISOString() }, 'store: retention deleted finished runs');
+    await store.maintain();
     return total;
   };
   const runOnce = (): Promise<DeletedCounts> => {
@@ -63,9 +68,11 @@ export function startRetention(store: RunStore, opts: RetentionOptions): Retenti
   const tick = (): void => {
     runOnce().catch((err: unknown) => opts.logger?.warn({ err: { code: (err as { code?: unknown }).code, message: (err as Error).message } }, 'store: retention pass failed; retrying at the next one'));
   };
-  const timer = opts.days > 0 ? setInterval(tick, everyMs) : undefined;
+  // With retention off there is still PGlite's vacuum to do; on a server there is nothing.
+  const active = opts.days > 0 || store.kind === 'pglite';
+  const timer = active ? setInterval(tick, everyMs) : undefined;
   timer?.unref();
-  if (opts.days > 0) tick();
+  if (active) tick();
   return {
     runOnce,
     async stop(): Promise<void> {

@@ -753,6 +753,17 @@ export class RunStore {
   }
 
   /**
+   * Housekeeping a server's autovacuum does by itself: PGlite runs one standalone backend with
+   * no autovacuum worker, so without this, dead row versions (every lease renewal, event and
+   * item update leaves one) and stale planner statistics pile up. `VACUUM (ANALYZE)` of the
+   * store's tables on PGlite; nothing on a server. `startRetention` calls it after each pass.
+   */
+  async maintain(): Promise<void> {
+    if (this.kind !== 'pglite') return;
+    await this.run('maintain', (q) => q.query('VACUUM (ANALYZE) runs, steps, items, run_events, dead_letters, audit_records'));
+  }
+
+  /**
    * Retention (`RUN_RETENTION_DAYS`): deletes up to `limit` (default 1000) runs that finished
    * before `before`, with everything that belongs to them; `more` says whether to call again.
    * Runs still queued or running are never purged. With `scrub` (the default on PGlite) the

@@ -475,6 +475,21 @@ export function repositorySuite(name: string, target: () => SuiteTarget): void {
     });
   });
 
+  describe(`${name}: housekeeping`, () => {
+    test('maintain() vacuums and analyzes on PGlite (no autovacuum there) and leaves a server to its autovacuum', T, async () => {
+      const lastVacuum = async (): Promise<unknown> => (await sql().query(`SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'runs'`)).rows[0]?.['last_vacuum'] ?? null;
+      const before = await lastVacuum();
+      await store().maintain();
+      const after = await lastVacuum();
+      if (store().kind === 'pglite') {
+        assert.ok(after instanceof Date && (!(before instanceof Date) || after >= before));
+      } else {
+        assert.deepEqual(after, before);
+      }
+      await store().ping();
+    });
+  });
+
   describe(`${name}: audit records`, () => {
     test('audit records form one chain: append-only, linked, numbered without gaps, also under concurrent writers', T, async () => {
       const before = await store().lastAudit();
