@@ -8,7 +8,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
+import { StoreError } from './errors.js';
 import { openStore } from './open.js';
+import type { RunStore } from './store.js';
 import { rejectsWith } from './test-support/repository-suite.js';
 
 const dirs: string[] = [];
@@ -91,7 +93,13 @@ test('a store killed with SIGKILL is resumed: stale lock taken over, completed s
   }
   assert.equal(existsSync(join(dir, 'store.lock')), false, 'close releases the lock');
 
-  const reopened = await openStore({ dataDir: dir });
+  // Two opens at the same moment: exactly one gets the directory.
+  const raced = await Promise.allSettled([openStore({ dataDir: dir }), openStore({ dataDir: dir })]);
+  const winners = raced.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const losers = raced.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  assert.equal(winners.length, 1);
+  assert.ok(losers[0] instanceof StoreError && losers[0].code === 'STORE_ERR_LOCKED');
+  const reopened = winners[0] as RunStore;
   try {
     assert.deepEqual(reopened.migration.applied, []);
     const run = await reopened.getRun('run_killed', 'subject-1');
@@ -127,4 +135,7 @@ test('a directory locked by another live process is refused, naming the holder',
   // On another host we cannot tell whether it is alive: refused as well.
   await writeFile(join(dir, 'store.lock'), JSON.stringify({ pid: 999_999_999, host: 'elsewhere.example', at: '2026-01-01T00:00:00.000Z' }));
   await rejectsWith(openStore({ dataDir: dir }), 'STORE_ERR_LOCKED', /elsewhere\.example/);
+  // An empty lock file just created: another process is taking it at this moment.
+  await writeFile(join(dir, 'store.lock'), '');
+  await rejectsWith(openStore({ dataDir: dir }), 'STORE_ERR_LOCKED', /being taken by another process/);
 });

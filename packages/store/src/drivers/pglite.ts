@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -36,10 +36,24 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** A lock file still empty or half-written this recently may be another process creating it. */
+const FRESH_LOCK_MS = 10_000;
+
 async function acquireLock(lockPath: string, logger: StoreLogger | undefined): Promise<void> {
+  // Checked and taken before the first await: two opens in this process cannot both pass.
   if (heldLocks.has(lockPath)) {
     throw new StoreError('STORE_ERR_LOCKED', `store: ${lockPath} is held by another store in this process; open the store once and share it`);
   }
+  heldLocks.add(lockPath);
+  try {
+    await takeLockFile(lockPath, logger);
+  } catch (err) {
+    heldLocks.delete(lockPath);
+    throw err;
+  }
+}
+
+async function takeLockFile(lockPath: string, logger: StoreLogger | undefined): Promise<void> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open(lockPath, 'wx', 0o600);
@@ -50,7 +64,6 @@ async function acquireLock(lockPath: string, logger: StoreLogger | undefined): P
       } finally {
         await fh.close();
       }
-      heldLocks.add(lockPath);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
@@ -62,7 +75,10 @@ async function acquireLock(lockPath: string, logger: StoreLogger | undefined): P
       const parsed = JSON.parse(await readFile(lockPath, 'utf8')) as Partial<LockContent>;
       if (typeof parsed.pid === 'number' && typeof parsed.host === 'string') holder = { pid: parsed.pid, host: parsed.host, at: String(parsed.at) };
     } catch {
-      // Unreadable or half-written (a crash between create and write): treated as stale below.
+      // Empty or half-written: another process creating it right now, or one that crashed
+      // between create and write long ago (stale, below).
+      const age = await stat(lockPath).then((st) => Date.now() - st.mtimeMs, () => Infinity);
+      if (age < FRESH_LOCK_MS) throw new StoreError('STORE_ERR_LOCKED', `store: ${lockPath} is being taken by another process`);
     }
     // Stale: written on this host by a process that is gone, or by an earlier life of this pid
     // (containers restart with the same pid) — this process holds no lock on the path (checked above).
