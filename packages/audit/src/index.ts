@@ -30,6 +30,7 @@ export {
   PROBLEM_KINDS,
   isLaterSegmentName,
   segmentLinkProblems,
+  storeRowHash,
   verifyAudit,
   type AuditProblem,
   type ProblemKind,
@@ -47,7 +48,8 @@ export {
   type AuditLogOptions,
   type AuditLogStats,
   type AuditSink,
-  type AuditStoreRow,
+  type AuditStoreEnvelope,
+  type AuditStoreLike,
   type FsyncPolicy,
 } from './writer.js';
 export { auditConfigFromEnv, auditLogOptions, type AuditConfig } from './config.js';

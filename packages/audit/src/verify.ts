@@ -59,8 +59,12 @@ export interface VerifyResult {
   problems_omitted: number;
 }
 
-/** A row of the store's copy: `{seq, hash, prev_hash, record}` (as `appendAudit` takes it) or the record itself. */
-export type StoreRow = { seq: number; hash: string; prev_hash: string; record: unknown } | AuditRecord;
+/**
+ * A row of the store's copy: as `@stats-agent/store`'s `auditRecords()` returns it
+ * (`{seq, hash, prevHash, record}`, where `record` is the envelope `storeSink` wrote), or a plain
+ * record, or `{record: plainRecord}`.
+ */
+export type StoreRow = { seq: number; hash: string; prevHash?: string | null; prev_hash?: string | null; record: unknown } | AuditRecord;
 
 export interface VerifyOptions {
   /** The head checkpoint to hold the file to (`readHead(headPathFor(file))`). */
@@ -69,6 +73,8 @@ export interface VerifyOptions {
   hmacKey?: string | Buffer | undefined;
   /** The store's copy, in any order; compared seq by seq with the file. */
   storeRecords?: (() => Promise<Iterable<StoreRow> | AsyncIterable<StoreRow>>) | undefined;
+  /** Compare only store rows of this writer (`storeSink`'s `source`); needed when several processes share the store. */
+  storeSource?: string | undefined;
   /**
    * The file is the log's first segment (`AUDIT_LOG_FILE` itself): it must start at seq 1. Only a
    * later segment may start with `audit.segment_started` at a higher seq — otherwise cutting the
@@ -410,20 +416,68 @@ async function feedFile(path: string, checker: ChainChecker): Promise<void> {
   if (!skipping && pendingBytes > 0) checker.add(Buffer.concat(pending).toString('utf8'), false);
 }
 
+/** The hash of a store row: over the previous row's hash (the store's own chain) and the envelope it holds. */
+export function storeRowHash(prevHash: string | null, record: unknown, key?: string | Buffer): string {
+  return computeHash({ prev_hash: prevHash ?? GENESIS_HASH, record }, key);
+}
+
+interface StoreEntry {
+  rowSeq: number | null;
+  hash: string;
+  prev: string;
+  segmentStart: boolean;
+}
+
 async function compareStore(
   rowsOf: NonNullable<VerifyOptions['storeRecords']>,
+  source: string | undefined,
   accepted: Map<number, Entry>,
   fileStart: number,
   fileEnd: number,
   key: string | Buffer | undefined,
   P: Problems,
 ): Promise<void> {
-  const store = new Map<number, { hash: string; prev: string; segmentStart: boolean }>();
+  const store = new Map<number, StoreEntry>();
+  let prevRow: { seq: number; hash: string } | null = null;
+  const rows: Array<Record<string, unknown>> = [];
   for await (const row of await rowsOf()) {
-    const rec: unknown = isRecordShaped(row) && 'record' in row ? row.record : row;
-    if (!isRecordShaped(rec) || typeof rec['seq'] !== 'number' || typeof rec['hash'] !== 'string' || typeof rec['prev_hash'] !== 'string') {
-      P.add(null, null, 'malformed', 'store: a row is not an audit record');
+    if (isRecordShaped(row)) rows.push(row);
+    else P.add(null, null, 'malformed', 'store: a row is not an object');
+  }
+  rows.sort((a, b) => (typeof a['seq'] === 'number' ? a['seq'] : 0) - (typeof b['seq'] === 'number' ? b['seq'] : 0));
+  for (const row of rows) {
+    const wrapper = isRecordShaped(row['record']) ? row['record'] : null;
+    // The store's own chain, for rows written by storeSink: {seq, hash, prevHash, record: {v, alg, source, entry}}.
+    if (wrapper && isRecordShaped(wrapper['entry'])) {
+      const rowSeq = typeof row['seq'] === 'number' ? row['seq'] : null;
+      const rowHash = typeof row['hash'] === 'string' ? row['hash'] : '';
+      const rowPrev = typeof row['prevHash'] === 'string' ? row['prevHash'] : typeof row['prev_hash'] === 'string' ? row['prev_hash'] : null;
+      const keyed = wrapper['alg'] === 'hmac-sha256';
+      if (!keyed || key !== undefined) {
+        let own: string | null = null;
+        try {
+          own = keyed || key === undefined ? storeRowHash(rowPrev, wrapper, keyed ? key : undefined) : null;
+        } catch {
+          own = null;
+        }
+        if (own !== rowHash) P.add(null, rowSeq, 'edited', `store: row ${rowSeq ?? '?'} does not match its hash (changed in the store${keyed ? ', or forged without the key' : ''})`);
+      }
+      if (prevRow !== null && rowSeq !== null) {
+        if (rowSeq > prevRow.seq + 1) P.add(null, prevRow.seq + 1, 'deleted', `store: rows ${range(prevRow.seq + 1, rowSeq - 1)} are missing from the store's chain`);
+        else if (rowSeq === prevRow.seq + 1 && rowPrev !== prevRow.hash) P.add(null, rowSeq, 'edited', `store: row ${rowSeq} does not chain to row ${prevRow.seq}`);
+      }
+      if (rowSeq !== null) prevRow = { seq: rowSeq, hash: rowHash };
+      if (source !== undefined && wrapper['source'] !== source) continue; // another writer's records
+      addEntry(wrapper['entry'], rowSeq);
       continue;
+    }
+    addEntry(wrapper ?? row, null); // a plain record, or {record: plainRecord}
+  }
+
+  function addEntry(rec: Record<string, unknown>, rowSeq: number | null): void {
+    if (typeof rec['seq'] !== 'number' || typeof rec['hash'] !== 'string' || typeof rec['prev_hash'] !== 'string') {
+      P.add(null, rowSeq, 'malformed', `store: row ${rowSeq ?? '?'} does not hold an audit record`);
+      return;
     }
     const seq = rec['seq'];
     const hash = rec['hash'];
@@ -433,14 +487,16 @@ async function compareStore(
     } catch {
       own = undefined;
     }
-    if (own !== hash) P.add(null, seq, 'edited', `store: the store's record seq ${seq} does not match its own hash`);
-    if (isRecordShaped(row) && 'record' in row && row.hash !== hash) P.add(null, seq, 'edited', `store: row seq ${seq} names a hash other than its record's`);
-    if (seq < fileStart) continue; // an earlier segment
-    if (store.has(seq)) P.add(null, seq, 'duplicate', `store: seq ${seq} is stored twice`);
-    store.set(seq, { hash, prev: rec['prev_hash'], segmentStart: rec['action'] === 'audit.segment_started' && rec['prev_hash'] === GENESIS_HASH });
+    if (own !== hash) P.add(null, seq, 'edited', `store: the store's copy of seq ${seq} does not match its own hash`);
+    if (seq < fileStart) return; // an earlier segment
+    if (store.has(seq)) P.add(null, seq, 'duplicate', `store: seq ${seq} is stored twice${source === undefined ? ' (several writers share the store: pass the source)' : ''}`);
+    store.set(seq, { rowSeq, hash, prev: rec['prev_hash'], segmentStart: rec['action'] === 'audit.segment_started' && rec['prev_hash'] === GENESIS_HASH });
   }
-  const storeEnd = Math.max(0, ...store.keys());
-  const seqs = [...new Set([...store.keys(), ...accepted.keys()])].sort((a, b) => a - b);
+
+  // The store holds every segment: stop where the next segment (after this file) starts.
+  const nextSegment = Math.min(Infinity, ...[...store.entries()].filter(([seq, e]) => e.segmentStart && seq > fileStart).map(([seq]) => seq));
+  const storeEnd = Math.max(0, ...[...store.keys()].filter((seq) => seq < nextSegment));
+  const seqs = [...new Set([...store.keys(), ...accepted.keys()])].filter((seq) => seq < nextSegment).sort((a, b) => a - b);
   for (const seq of seqs) {
     const s = store.get(seq);
     const f = accepted.get(seq);
@@ -454,7 +510,7 @@ async function compareStore(
     }
     if (s && !s.segmentStart) {
       const prev = store.get(seq - 1);
-      if (prev && prev.hash !== s.prev) P.add(null, seq, 'edited', `store: seq ${seq} does not chain to the store's seq ${seq - 1}`);
+      if (prev && prev.hash !== s.prev) P.add(null, seq, 'edited', `store: the store's copy of seq ${seq} does not chain to its seq ${seq - 1}`);
     }
   }
 }
@@ -475,7 +531,7 @@ export async function verifyAudit(input: VerifyInput, opts: VerifyOptions = {}):
   const { accepted, ...result } = checker.finish(opts.head, opts.firstSegment ?? false);
   if (opts.storeRecords) {
     const fileStart = !opts.firstSegment && result.first_seq !== null && accepted.get(result.first_seq)?.segmentStart ? result.first_seq : 1;
-    await compareStore(opts.storeRecords, accepted, fileStart, result.last_seq ?? 0, opts.hmacKey, checker.problems);
+    await compareStore(opts.storeRecords, opts.storeSource, accepted, fileStart, result.last_seq ?? 0, opts.hmacKey, checker.problems);
   }
   const problems = [...checker.problems.list].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER) || (a.seq ?? 0) - (b.seq ?? 0));
   return { ok: problems.length === 0 && checker.problems.omitted === 0, ...result, problems, problems_omitted: checker.problems.omitted };

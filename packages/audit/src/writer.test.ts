@@ -7,9 +7,42 @@ import { after, before, describe, test } from 'node:test';
 import { auditConfigFromEnv, auditLogOptions } from './config.js';
 import { AuditError } from './errors.js';
 import { headPathFor, readHead } from './head.js';
-import { hashTopic, type AuditEvent, type AuditRecord } from './record.js';
+import { computeHash, hashTopic, type AuditEvent, type AuditRecord } from './record.js';
 import { verifyAudit } from './verify.js';
-import { AuditLog, listSegments, segmentPath, storeSink, type AuditLogger, type AuditStoreRow } from './writer.js';
+import { AuditLog, listSegments, segmentPath, storeSink, type AuditLogger, type AuditSink } from './writer.js';
+
+interface StoreRowLike {
+  seq: number;
+  hash: string;
+  prevHash: string | null;
+  record: unknown;
+}
+
+/**
+ * The audit part of @stats-agent/store's RunStore, with its rules: one chain for every writer,
+ * appends serialized, `build` given the last row, a row whose prevHash is not the last row's
+ * hash refused, seq assigned by the store.
+ */
+class FakeStore {
+  readonly rows: StoreRowLike[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+  appendAuditWith(build: (last: StoreRowLike | null) => { seq?: number; hash: string; prevHash: string | null; record: unknown }): Promise<StoreRowLike> {
+    const run = this.tail.then(async () => {
+      await new Promise((r) => setImmediate(r));
+      const last = this.rows[this.rows.length - 1] ?? null;
+      const entry = build(last);
+      if (last !== null && entry.prevHash !== last.hash) throw new Error('store: audit record does not link to the last one');
+      const row = { seq: (last?.seq ?? 0) + 1, hash: entry.hash, prevHash: entry.prevHash, record: JSON.parse(JSON.stringify(entry.record)) as unknown };
+      this.rows.push(row);
+      return row;
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+  async auditRecords(): Promise<StoreRowLike[]> {
+    return this.rows.map((r) => ({ ...r }));
+  }
+}
 
 const T = { timeout: 20_000 };
 const KEY = 'audit-test-key-0123456789abcdef0123456789';
@@ -354,8 +387,8 @@ describe('AuditLog: restarting', () => {
 describe('AuditLog: segments by size', () => {
   test('a full segment is closed with a matching head and the chain goes on in the next, seqs continuing', T, async () => {
     const file = fresh();
-    const rows: AuditStoreRow[] = [];
-    const log = await AuditLog.open({ file, maxSegmentBytes: 4096, sink: storeSink({ appendAudit: async (r: AuditStoreRow) => void rows.push(r) }) });
+    const store = new FakeStore();
+    const log = await AuditLog.open({ file, maxSegmentBytes: 4096, sink: storeSink(store, { source: 'test' }) });
     for (let i = 0; i < 40; i++) await log.append(ev(i)); // ~300 bytes each: several segments
     await log.close();
     const segments = await listSegments(file);
@@ -374,7 +407,12 @@ describe('AuditLog: segments by size', () => {
       }
       expectSeq = (recs[recs.length - 1]?.seq ?? 0) + 1;
     }
-    assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: expectSeq - 1 }, (_, i) => i + 1));
+    assert.deepEqual(store.rows.map((r) => (r.record as { entry: AuditRecord }).entry.seq), Array.from({ length: expectSeq - 1 }, (_, i) => i + 1));
+    // Every segment against the store: the store holds all segments; each file is compared from its first seq on.
+    for (const s of segments) {
+      const r = await verifyAudit({ file: s.path }, { firstSegment: s.n === 1, storeRecords: () => store.auditRecords(), storeSource: 'test' });
+      assert.equal(r.ok, true, `${s.path}: ${JSON.stringify(r.problems)}`);
+    }
     // A restart goes on in the newest segment.
     const again = await AuditLog.open({ file, maxSegmentBytes: 4096 });
     const rec = await again.append(ev(99));
@@ -401,46 +439,83 @@ describe('AuditLog: segments by size', () => {
 });
 
 describe('AuditLog: the sink (store mirror)', () => {
-  test('every record reaches the sink in seq order, and the store copy verifies against the file', T, async () => {
+  test('two writers share one store chain; each file verifies against its rows, in seq order', T, async () => {
+    const store = new FakeStore();
+    const fileA = fresh();
+    const fileB = fresh();
+    const a = await AuditLog.open({ file: fileA, hmacKey: KEY, sink: storeSink(store, { source: 'orchestration/pod-a', hmacKey: KEY }) });
+    const b = await AuditLog.open({ file: fileB, hmacKey: KEY, sink: storeSink(store, { source: 'research/pod-b', hmacKey: KEY }) });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).append(ev(i))));
+    await a.close();
+    await b.close();
+    assert.equal(store.rows.length, 32);
+    const entries = (src: string) => store.rows.map((r) => r.record as { source: string; entry: AuditRecord }).filter((r) => r.source === src).map((r) => r.entry.seq);
+    assert.deepEqual(entries('orchestration/pod-a'), Array.from({ length: 16 }, (_, i) => i + 1));
+    for (const [file, source] of [
+      [fileA, 'orchestration/pod-a'],
+      [fileB, 'research/pod-b'],
+    ] as const) {
+      const r = await verifyAudit({ file }, { head: await readHead(headPathFor(file)), hmacKey: KEY, storeRecords: () => store.auditRecords(), storeSource: source });
+      assert.equal(r.ok, true, JSON.stringify(r.problems));
+    }
+    // Without the source, two writers' seqs collide, and it says what to do.
+    const mixed = await verifyAudit({ file: fileA }, { hmacKey: KEY, storeRecords: () => store.auditRecords() });
+    assert.ok(mixed.problems.some((p) => p.kind === 'duplicate' && /pass the source/.test(p.message)));
+  });
+
+  test('the store copy finds a file rewritten with recomputed hashes and its head; an edited store row is found too', T, async () => {
+    const store = new FakeStore();
     const file = fresh();
-    const rows: AuditStoreRow[] = [];
-    const store = {
-      async appendAudit(row: AuditStoreRow) {
-        await new Promise((r) => setImmediate(r));
-        rows.push(row);
-      },
-    };
-    const log = await AuditLog.open({ file, sink: storeSink(store) });
-    await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(ev(i))));
+    const log = await AuditLog.open({ file, sink: storeSink(store, { source: 'svc' }) });
+    for (let i = 0; i < 5; i++) await log.append(ev(i));
     await log.close();
-    assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 51 }, (_, i) => i + 1));
-    assert.ok(rows.every((r) => r.hash === r.record.hash && r.prev_hash === r.record.prev_hash));
-    const r = await verifyAudit({ file }, { head: await readHead(headPathFor(file)), storeRecords: async () => rows });
-    assert.equal(r.ok, true, JSON.stringify(r.problems));
+    // Rewrite from line 3 on, re-hashing every record after it and the head: the file alone passes.
+    const recs = await recordsOf(file);
+    recs[2] = { ...(recs[2] as AuditRecord), outcome: 'failure' };
+    for (let i = 2; i < recs.length; i++) {
+      const body = { ...(recs[i] as AuditRecord), prev_hash: i === 0 ? '0'.repeat(64) : (recs[i - 1] as AuditRecord).hash } as Record<string, unknown>;
+      recs[i] = { ...body, hash: computeHash(body) } as AuditRecord;
+    }
+    await writeFile(file, recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const last = recs[recs.length - 1] as AuditRecord;
+    await writeFile(headPathFor(file), JSON.stringify({ v: 1, alg: 'sha256', seq: last.seq, hash: last.hash, time: last.time }));
+    assert.equal((await verifyFile(file)).ok, true, 'a full rewrite passes without an anchor');
+    const r = await verifyAudit({ file }, { head: await readHead(headPathFor(file)), storeRecords: () => store.auditRecords(), storeSource: 'svc' });
+    assert.deepEqual(r.problems.map((p) => [p.kind, p.line]), [3, 4, 5, 6].map((l) => ['edited', l]));
+    // An edited row in the store breaks the store's own chain.
+    const rows = await store.auditRecords();
+    const row = rows[1] as StoreRowLike;
+    row.record = { ...(row.record as object), source: 'svc', entry: { ...(row.record as { entry: AuditRecord }).entry, outcome: 'denied' } };
+    const s = await verifyAudit({ text: '' }, { storeRecords: async () => rows, storeSource: 'svc' });
+    assert.ok(s.problems.some((p) => p.kind === 'edited' && p.seq === 2 && /store: row 2 does not match its hash/.test(p.message)), JSON.stringify(s.problems));
   });
 
   test('a failing or hanging sink is counted, bounded by its deadline, and never blocks the file', T, async () => {
     const file = fresh();
     const logger = memoryLogger();
-    const rows: AuditStoreRow[] = [];
-    const sink = storeSink({
-      appendAudit: async (row: AuditStoreRow) => {
-        if (row.seq === 2) throw new Error('store down');
-        if (row.seq === 3) return new Promise(() => undefined); // never answers
-        rows.push(row);
+    const mirrored: AuditRecord[] = [];
+    const sink: AuditSink = {
+      append: async (rec) => {
+        if (rec.seq === 2) throw new Error('store down');
+        if (rec.seq === 3) return new Promise(() => undefined); // never answers
+        mirrored.push(rec);
       },
-    });
+    };
     const log = await AuditLog.open({ file, sink, sinkTimeoutMs: 50, logger });
     for (let i = 0; i < 4; i++) await log.append(ev(i));
     await log.close();
     assert.equal(log.stats().sink_failures, 2);
     assert.ok(logger.lines.some((l) => l.level === 'warn' && l.obj['seq'] === 2));
     assert.equal((await recordsOf(file)).length, 5);
-    const r = await verifyAudit({ file }, { storeRecords: async () => rows });
+    const r = await verifyAudit({ file }, { storeRecords: async () => mirrored });
     assert.deepEqual(r.problems.map((p) => [p.kind, p.seq]), [
       ['inserted', 2],
       ['inserted', 3],
     ]);
+  });
+
+  test('a source with spaces is refused', T, () => {
+    assert.throws(() => storeSink(new FakeStore(), { source: 'my service' }), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_CONFIG');
   });
 });
 
@@ -464,11 +539,10 @@ describe('auditConfigFromEnv', () => {
 describe('the README example', () => {
   test('runs as written: config from the environment, a store sink, record, append, close, verify against the store', T, async () => {
     const file = fresh();
-    const rows: AuditStoreRow[] = [];
-    const store = { appendAudit: async (row: AuditStoreRow) => void rows.push(row) };
+    const store = new FakeStore(); // @stats-agent/store's RunStore in the service
     const logger = memoryLogger();
     const config = auditConfigFromEnv({ AUDIT_LOG_FILE: file, AUDIT_HMAC_KEY: KEY });
-    const audit = await AuditLog.open(auditLogOptions(config, { logger, sink: storeSink(store) }));
+    const audit = await AuditLog.open(auditLogOptions(config, { logger, sink: storeSink(store, { source: 'orchestration/pod-1', hmacKey: config.hmacKey }) }));
     audit.record({
       actor: { kind: 'api_key', id: 'key_7f3a' },
       action: 'run.created',
@@ -483,8 +557,8 @@ describe('the README example', () => {
     assert.equal(rec.seq, 3);
     assert.equal(rec.alg, 'hmac-sha256');
     assert.ok(!(await readFile(file, 'utf8')).toLowerCase().includes('urban'));
-    const r = await verifyAudit({ file }, { head: await readHead(headPathFor(file)), hmacKey: KEY, storeRecords: async () => rows });
+    const r = await verifyAudit({ file }, { head: await readHead(headPathFor(file)), hmacKey: KEY, storeRecords: () => store.auditRecords(), storeSource: 'orchestration/pod-1' });
     assert.equal(r.ok, true, JSON.stringify(r.problems));
-    assert.equal(rows.length, 3);
+    assert.equal(store.rows.length, 3);
   });
 });

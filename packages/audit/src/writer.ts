@@ -24,26 +24,50 @@ import {
   type AuditRecord,
   type HashAlg,
 } from './record.js';
-import { verifyAudit, type VerifyResult } from './verify.js';
+import { storeRowHash, verifyAudit, type VerifyResult } from './verify.js';
 
 /** Where records are mirrored (the store). Called in seq order, one at a time, with a deadline. */
 export interface AuditSink {
   append(record: AuditRecord): Promise<void>;
 }
 
-/** The row `@stats-agent/store`'s `appendAudit` takes. */
-export interface AuditStoreRow {
-  seq: number;
-  hash: string;
-  prev_hash: string;
-  record: AuditRecord;
+/** What `storeSink` puts in a store row's `record`: the file record, and which writer it came from. */
+export interface AuditStoreEnvelope {
+  v: 1;
+  alg: HashAlg;
+  /** The writer (service and instance): the store holds the records of every process. */
+  source: string;
+  entry: AuditRecord;
 }
 
-/** Adapts anything with `appendAudit(row)` (the store) into a sink. */
-export function storeSink(store: { appendAudit(row: AuditStoreRow): Promise<unknown> }): AuditSink {
+/** The part of `@stats-agent/store`'s RunStore the sink needs. */
+export interface AuditStoreLike {
+  /**
+   * Appends under the store's lock: `build` gets the store's last row (null for the first) and
+   * returns the next, linked to it by `prevHash`.
+   */
+  appendAuditWith(build: (last: { hash: string } | null) => { hash: string; prevHash: string | null; record: unknown }): Promise<unknown>;
+}
+
+const SOURCE = /^[A-Za-z0-9_.:/-]{1,128}$/;
+
+/**
+ * Mirrors records into the store. The store keeps ONE chain for every writer (several services
+ * and replicas), so a row is an envelope `{v, alg, source, entry}` linked into the store's own
+ * chain — `hash = storeRowHash(prevHash, envelope, key)` — while `entry` keeps the file record
+ * (its seq and hash) for `verifyAudit(..., { storeRecords, storeSource })` to compare.
+ * `source` names the writer, e.g. `orchestration/<pod name>`.
+ */
+export function storeSink(store: AuditStoreLike, opts: { source: string; hmacKey?: string | Buffer | undefined }): AuditSink {
+  if (!SOURCE.test(opts.source)) throw new AuditError('AUDIT_ERR_CONFIG', 'audit: storeSink source: letters, digits and _.:/- only, at most 128');
+  const alg: HashAlg = opts.hmacKey !== undefined ? 'hmac-sha256' : 'sha256';
   return {
-    async append(record) {
-      await store.appendAudit({ seq: record.seq, hash: record.hash, prev_hash: record.prev_hash, record });
+    async append(entry) {
+      await store.appendAuditWith((last) => {
+        const prevHash = last?.hash ?? null;
+        const record: AuditStoreEnvelope = { v: 1, alg, source: opts.source, entry };
+        return { hash: storeRowHash(prevHash, record, opts.hmacKey), prevHash, record };
+      });
     },
   };
 }
