@@ -414,6 +414,15 @@ export function repositorySuite(name: string, target: () => SuiteTarget): void {
       assert.deepEqual(await store().listRuns(subject), []);
       assert.deepEqual(await store().listDeadLetters({ owner: subject }), []);
 
+      // A worker still running one of the erased runs learns it at its next write, and writes nothing back.
+      const inFlight = runs[1]?.id ?? '';
+      assert.equal(await store().renewLease(inFlight, 'w', 60_000), false);
+      await rejectsWith(store().completeStep(inFlight, 0, 'synthesis', `${inFlight}:synthesis`, { topic }), 'STORE_ERR_NOT_FOUND');
+      await rejectsWith(store().upsertItems(inFlight, 0, [{ key: `${topic}#2`, candidate: { name: topic } }]), 'STORE_ERR_NOT_FOUND');
+      await rejectsWith(store().appendEvent(inFlight, 'progress', { topic }), 'STORE_ERR_NOT_FOUND');
+      await rejectsWith(store().deadLetter({ kind: 'run', runId: inFlight, lastError: topic }), 'STORE_ERR_NOT_FOUND');
+      assert.equal(await store().finishRun(inFlight, 'succeeded', { result: { topic }, leaseOwner: 'w' }), null);
+
       const tables = await sql().query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`);
       assert.ok(tables.rows.length >= 7);
       for (const { table_name } of tables.rows) {
