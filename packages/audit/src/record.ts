@@ -116,7 +116,7 @@ export interface AuditEvent {
   source_ip?: string | undefined;
   request_id?: string | undefined;
   detail?: AuditDetail | undefined;
-  /** Event time; defaults to now. Always written as UTC. */
+  /** Event time; defaults to now. Always written as UTC. An invalid `source_ip` is left out and an invalid `request_id` hashed — never the event refused for them. */
   time?: Date | undefined;
 }
 
@@ -179,8 +179,10 @@ export function normalizeEvent(event: AuditEvent, linkKey?: string | Buffer): Om
     action: event.action,
     resource: event.resource,
     outcome: event.outcome,
-    ...(event.source_ip !== undefined ? { source_ip: event.source_ip } : {}),
-    ...(event.request_id !== undefined ? { request_id: event.request_id } : {}),
+    // Request ids and addresses come from outside: a bad one must not cost the event (an attacker
+    // could otherwise dodge the audit trail with a strange header), so it is hashed or left out.
+    ...(typeof event.source_ip === 'string' && isIP(event.source_ip) !== 0 ? { source_ip: event.source_ip } : {}),
+    ...(typeof event.request_id === 'string' ? { request_id: REQUEST_ID.test(event.request_id) ? event.request_id : hashTopic(event.request_id, linkKey) } : {}),
     ...(event.detail !== undefined ? { detail: event.detail } : {}),
   };
   const parsed = recordSchema
