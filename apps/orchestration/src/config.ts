@@ -1,5 +1,7 @@
 import { ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS } from '@stats-agent/auth';
 import { baseServiceSchema, envInt, envPort, hostPort, parseConfig, serviceSpiffeId, spiffeIdString } from '@stats-agent/runtime';
+import { auditConfigFromEnv, type AuditConfig } from '@stats-agent/audit';
+import { storeEnvShape } from '@stats-agent/store';
 import { z } from 'zod';
 import { DEFAULT_WORKFLOW_VERSION, WORKFLOW_VERSIONS } from './workflows.js';
 
@@ -53,8 +55,14 @@ const schema = baseServiceSchema('orchestration')
   AGENT_RETRY_MAX_MS: envInt(2_000, 1, 300_000),
   /** Asynchronous runs executing at once (POST /v1/runs answers 503 beyond), kept in memory, and kept after finishing for. */
   RUNS_MAX_ACTIVE: envInt(8, 1, 1000),
-  RUNS_MAX_KEPT: envInt(1000, 1, 100_000),
-  RUN_TTL_MS: envInt(3_600_000, 1000, 30 * 86_400_000),
+  /** A run's lease: a killed orchestrator's runs are resumed at most this long after it died (renewed every third). */
+  RUN_LEASE_MS: envInt(15_000, 1000, 3_600_000),
+  /** How often the orchestrator looks for runs to resume. */
+  RUN_SWEEP_MS: envInt(1_000, 100, 600_000),
+  /** A run started this many times without finishing is dead-lettered. */
+  RUN_MAX_ATTEMPTS: envInt(3, 1, 100),
+  /** DATABASE_URL or STORE_DIR, pool settings and RUN_RETENTION_DAYS (see @stats-agent/store). */
+  ...storeEnvShape,
   SOURCES_PER_ROUND: envInt(8, 1, 50),
   HTTP_BODY_LIMIT_BYTES: envInt(65_536, 1024, 10 * 1024 * 1024),
   /** Concurrent orchestrations; more get 503 at once rather than queueing without bound. */
@@ -98,6 +106,8 @@ const schema = baseServiceSchema('orchestration')
 });
 
 export type OrchestrationConfig = z.output<typeof schema> & {
+  /** The audit trail's settings (AUDIT_LOG_FILE, AUDIT_HMAC_KEY, …). */
+  audit: Readonly<AuditConfig>;
   researchId: string;
   synthesisId: string;
   verificationId: string;
@@ -107,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
   const c = parseConfig('orchestration', schema, env);
   return Object.freeze({
     ...c,
+    audit: auditConfigFromEnv(env),
     researchId: c.RESEARCH_SPIFFE_ID ?? serviceSpiffeId('research', c.SPIFFE_TRUST_DOMAIN),
     synthesisId: c.SYNTHESIS_SPIFFE_ID ?? serviceSpiffeId('synthesis', c.SPIFFE_TRUST_DOMAIN),
     verificationId: c.VERIFICATION_SPIFFE_ID ?? serviceSpiffeId('verification', c.SPIFFE_TRUST_DOMAIN),

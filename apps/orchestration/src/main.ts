@@ -20,8 +20,11 @@ import { createAgentClients } from './clients.js';
 import { loadConfig } from './config.js';
 import { createHttpApp } from './http/app.js';
 import { createRunsRouter } from './http/runs.js';
-import { RunRegistry } from './runs.js';
+import { RunService } from './runs.js';
 import { runWorkflow } from './workflows.js';
+import { randomUUID } from 'node:crypto';
+import { AuditLog, auditLogOptions, storeSink, type AuditEvent } from '@stats-agent/audit';
+import { openStore, startRetention, storeConfigFromEnv } from '@stats-agent/store';
 
 runMain('orchestration', async () => {
   const config = loadConfig();
@@ -103,6 +106,19 @@ runMain('orchestration', async () => {
     'edge configured',
   );
 
+  // The run store (PGlite in STORE_DIR, or DATABASE_URL) and the audit trail, mirrored into it.
+  const instanceId = `orchestration-${randomUUID()}`;
+  const store = await openStore({ ...storeConfigFromEnv(config), logger });
+  const retention = startRetention(store, { days: config.RUN_RETENTION_DAYS, logger });
+  const auditLog = config.audit.file ? await AuditLog.open(auditLogOptions(config.audit, {
+        sink: storeSink(store, { source: `orchestration/${instanceId}`, hmacKey: config.audit.hmacKey }),
+        logger,
+      })) : undefined;
+  const audit = (e: AuditEvent): void => {
+    auditLog?.append(e).catch((err: unknown) => logger.error({ err }, 'audit record not written'));
+  };
+  logger.info({ store: store.kind, schema: store.migration.version, audit_log: config.audit.file ?? null, retention_days: config.RUN_RETENTION_DAYS }, 'run store open');
+
   // Filled once the SVID is loaded; readiness reads it before that.
   const state: { clients?: ReturnType<typeof createAgentClients> } = {};
   let listening = false;
@@ -113,6 +129,10 @@ runMain('orchestration', async () => {
     readiness: async () => {
       const checks: Record<string, { ok: boolean; detail?: string }> = { http: { ok: listening } };
       checks['svid'] = { ok: state.clients !== undefined };
+      checks['store'] = await store.ping().then(
+        () => ({ ok: true }),
+        () => ({ ok: false, detail: 'the run store does not answer' }),
+      );
       if (state.clients) Object.assign(checks, await state.clients.health(1000, 'readyz'));
       return { ready: Object.values(checks).every((c) => c.ok), checks };
     },
@@ -146,22 +166,36 @@ runMain('orchestration', async () => {
     retry: { attempts: config.AGENT_RETRY_ATTEMPTS, baseMs: config.AGENT_RETRY_BASE_MS, maxMs: config.AGENT_RETRY_MAX_MS },
     onRetry: (r: { agent: string; code: string }) => retries.inc({ agent: r.agent, code: r.code }),
   };
-  const runs = new RunRegistry({
+  const runs = new RunService({
+    store,
+    logger,
+    audit,
+    instanceId,
+    defaultVersion: config.WORKFLOW_VERSION,
     maxActive: config.RUNS_MAX_ACTIVE,
-    maxKept: config.RUNS_MAX_KEPT,
-    ttlMs: config.RUN_TTL_MS,
-    execute: (input, run) =>
-      runWorkflow(input, clients, {
-        requestId: run.id,
-        signal: run.signal,
-        onProgress: run.onProgress,
-        timeouts,
-        deadline: Date.now() + config.REQUEST_TIMEOUT_MS,
-        roundTimeoutMs: config.ROUND_TIMEOUT_MS,
-        maxRounds: config.MAX_ROUNDS,
-        sourcesPerRound: config.SOURCES_PER_ROUND,
-        ...retry,
-      }, config.WORKFLOW_VERSION),
+    leaseMs: config.RUN_LEASE_MS,
+    sweepMs: config.RUN_SWEEP_MS,
+    maxAttempts: config.RUN_MAX_ATTEMPTS,
+    execute: (input, version, hooks) =>
+      runWorkflow(
+        { ...input, workflow_version: version },
+        clients,
+        {
+          requestId: hooks.runId,
+          signal: hooks.signal,
+          timeouts,
+          deadline: Date.now() + config.REQUEST_TIMEOUT_MS,
+          roundTimeoutMs: config.ROUND_TIMEOUT_MS,
+          maxRounds: config.MAX_ROUNDS,
+          sourcesPerRound: config.SOURCES_PER_ROUND,
+          ...retry,
+          ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+          ...(hooks.steps ? { steps: hooks.steps } : {}),
+          ...(hooks.onItems ? { onItems: hooks.onItems } : {}),
+          ...(hooks.onPoison ? { onPoison: hooks.onPoison } : {}),
+        },
+        version,
+      ),
   });
   const app = createHttpApp({
     agents: clients,
@@ -176,7 +210,7 @@ runMain('orchestration', async () => {
     authFailures,
     routers: [
       createRunsRouter({
-        registry: runs,
+        runs,
         bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
         // Owner = kind + id, so an API key id and a token subject can never share runs.
         ownerOf: (res) => {
@@ -204,6 +238,7 @@ runMain('orchestration', async () => {
     server.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
   });
   listening = true;
+  runs.start();
   logger.info({ host: config.HTTP_HOST, port: (server.address() as AddressInfo).port }, 'HTTP API listening');
 
   installShutdown({
@@ -225,6 +260,9 @@ runMain('orchestration', async () => {
           }),
       },
       { name: 'agents', run: () => clients.close() },
+      { name: 'retention', run: () => retention.stop() },
+      { name: 'audit', run: async () => auditLog?.close() },
+      { name: 'store', run: () => store.close() },
       { name: 'svid', run: () => source.close() },
       { name: 'admin', run: () => admin.close() },
       { name: 'redis', run: async () => void (await redis?.quit().catch(() => redis.disconnect())) },

@@ -23,6 +23,8 @@ export const SCRIPTS = {
   keys: join(REPO_ROOT, 'packages/auth/dist/cli.js'),
 } as const;
 
+const AGENTS = ['research', 'synthesis', 'verification'] as const;
+
 export interface Ports {
   http: number;
   corpus: number;
@@ -67,11 +69,18 @@ export interface Team {
   processes: Managed[];
   /** `unix://` Workload API endpoint of a workload served by the development server. */
   endpoint(workload: string): string;
+  /** The orchestrator's run store (PGlite) and audit log, both in the run folder. */
+  storeDir: string;
+  auditLogFile: string;
   /** SIGTERM everything, orchestrator first, and wait; SIGKILL what outlives `graceMs`. */
   stop(graceMs?: number): Promise<Record<string, number | string>>;
+  /**
+   * Sends `signal` to one service (SIGKILL: a crash), waits for it to exit, starts it again with
+   * the same settings and resolves once it is ready; resolves with the exit code or signal.
+   */
+  restart(name: 'orchestration' | (typeof AGENTS)[number], signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-const AGENTS = ['research', 'synthesis', 'verification'] as const;
 
 async function choosePorts(mode: 'default' | 'auto'): Promise<Ports> {
   if (mode === 'default') {
@@ -157,12 +166,16 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
     LOG_LEVEL: 'info',
     ...opts.env,
   };
+  const specs = new Map<string, { script: string; args: string[]; env: NodeJS.ProcessEnv; ready: () => Promise<boolean> }>();
   const start = (name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Managed => {
     const m = startProcess({ name, script, args, env: { ...baseEnv, ...env }, logFile: join(logDir, `${name}.log`), cwd: REPO_ROOT });
     processes.push(m);
+    specs.set(name, { script, args, env, ready: async () => false });
     emit({ stage: 'starting', name });
     return m;
   };
+  const storeDir = join(runDir, 'store');
+  const auditLogFile = join(runDir, 'audit', 'orchestration.audit.log');
 
   const team: Team = {
     runDir,
@@ -175,8 +188,25 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
     corpusUrl: `http://127.0.0.1:${ports.corpus}`,
     apiKey,
     apiKeyFile,
+    storeDir,
+    auditLogFile,
     processes,
     endpoint,
+    async restart(name, signal = 'SIGTERM') {
+      const i = processes.findIndex((p) => p.name === name);
+      const spec = specs.get(name);
+      const old = processes[i];
+      if (i < 0 || !spec || !old) throw new Error(`launcher: no service ${name}`);
+      emit({ stage: 'stopping', name, detail: signal });
+      old.child.kill(signal);
+      const code = await old.exited;
+      const m = startProcess({ name, script: spec.script, args: spec.args, env: { ...baseEnv, ...spec.env }, logFile: join(logDir, `${name}.log`), cwd: REPO_ROOT });
+      processes[i] = m;
+      emit({ stage: 'starting', name });
+      await waitFor('readiness', m, spec.ready, readyTimeoutMs);
+      emit({ stage: 'ready', name });
+      return code;
+    },
     async stop(graceMs = 15_000) {
       const codes: Record<string, number | string> = {};
       // Reverse start order: the orchestrator stops taking requests before the agents go.
@@ -223,6 +253,10 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
         STATS_FETCH_ALLOW: `127.0.0.1:${ports.corpus}`,
       }),
     );
+    for (const a of AGENTS) {
+      const spec = specs.get(a);
+      if (spec) spec.ready = httpOk(`http://127.0.0.1:${ports.admin[a]}/readyz`);
+    }
     await Promise.all(
       agentProcs.map(async (p, i) => {
         const a = AGENTS[i] as (typeof AGENTS)[number];
@@ -239,7 +273,11 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
       SYNTHESIS_ADDR: `127.0.0.1:${ports.grpc.synthesis}`,
       VERIFICATION_ADDR: `127.0.0.1:${ports.grpc.verification}`,
       API_KEYS_FILE: keysFile,
+      STORE_DIR: storeDir,
+      AUDIT_LOG_FILE: auditLogFile,
     });
+    const orchSpec = specs.get('orchestration');
+    if (orchSpec) orchSpec.ready = httpOk(`http://127.0.0.1:${ports.admin.orchestration}/readyz`);
     await waitFor('admin /readyz', orch, httpOk(`http://127.0.0.1:${ports.admin.orchestration}/readyz`), readyTimeoutMs);
     emit({ stage: 'ready', name: 'orchestration', detail: team.orchestratorUrl });
     return team;

@@ -1,11 +1,11 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
-import type { Run, RunEvent, RunRegistry } from '../runs.js';
+import type { Run, RunEvent, RunService } from '../runs.js';
 import { describeIssues, orchestrateBodySchema } from './schemas.js';
 
 export interface RunsRouterDeps {
-  registry: RunRegistry;
+  runs: RunService;
   bodyLimitBytes: number;
   /** The principal a request acts for; runs are owned by it and visible only to it. */
   ownerOf: (res: Response) => string;
@@ -37,10 +37,12 @@ function view(run: Run): object {
   return {
     run_id: run.id,
     status: run.status,
+    workflow_version: run.workflow_version,
     topic: run.input.topic,
     request: run.input,
     created_at: run.created_at,
     updated_at: run.updated_at,
+    attempts: run.attempts,
     progress: run.progress,
     result: run.result,
     error: run.error,
@@ -66,10 +68,10 @@ export function createRunsRouter(deps: RunsRouterDeps): express.Router {
       .then(() => fn(req, res))
       .catch(next);
   };
-  const runOf = (req: Request, res: Response): Run => {
+  const runOf = async (req: Request, res: Response): Promise<Run> => {
     const id = runIdSchema.safeParse(req.params['id']);
     if (!id.success) throw new HttpError(400, 'invalid_path', `id: ${describeIssues(id.error)}`);
-    const run = deps.registry.get(id.data, deps.ownerOf(res));
+    const run = await deps.runs.get(id.data, deps.ownerOf(res));
     if (!run) throw new HttpError(404, 'not_found', 'no such run');
     return run;
   };
@@ -85,11 +87,15 @@ export function createRunsRouter(deps: RunsRouterDeps): express.Router {
     ...create,
     requireJson,
     express.json({ limit: deps.bodyLimitBytes, strict: true, type: 'application/json' }),
-    wrap((req, res) => {
+    wrap(async (req, res) => {
       noQuery(req);
       const body = orchestrateBodySchema.safeParse(req.body);
       if (!body.success) throw new HttpError(400, 'invalid_request', describeIssues(body.error));
-      const run = deps.registry.create(deps.ownerOf(res), body.data);
+      const requestId = (res.locals as { requestId?: string }).requestId;
+      const run = await deps.runs.create(deps.ownerOf(res), body.data, {
+        ...(requestId ? { requestId } : {}),
+        ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
+      });
       res.status(202).location(`/v1/runs/${run.id}`).json(view(run));
     }),
   );
@@ -97,45 +103,51 @@ export function createRunsRouter(deps: RunsRouterDeps): express.Router {
   router.get(
     '/v1/runs',
     ...read,
-    wrap((req, res) => {
+    wrap(async (req, res) => {
       const q = listQuerySchema.safeParse(req.query);
       if (!q.success) throw new HttpError(400, 'invalid_query', describeIssues(q.error));
-      const runs = deps.registry.list(deps.ownerOf(res), q.data.limit);
-      res.json({ runs: runs.map((r) => ({ run_id: r.id, status: r.status, topic: r.input.topic, created_at: r.created_at, updated_at: r.updated_at })) });
+      const runs = await deps.runs.list(deps.ownerOf(res), q.data.limit);
+      res.json({
+        runs: runs.map((r) => ({ run_id: r.id, status: r.status, topic: r.input.topic, workflow_version: r.workflow_version, created_at: r.created_at, updated_at: r.updated_at })),
+      });
     }),
   );
 
   router.get(
     '/v1/runs/:id',
     ...read,
-    wrap((req, res) => {
+    wrap(async (req, res) => {
       noQuery(req);
-      res.json(view(runOf(req, res)));
+      res.json(view(await runOf(req, res)));
     }),
   );
 
   router.get(
     '/v1/runs/:id/events',
     ...read,
-    wrap((req, res) => {
+    wrap(async (req, res) => {
       const q = eventsQuerySchema.safeParse(req.query);
       if (!q.success) throw new HttpError(400, 'invalid_query', describeIssues(q.error));
       const lastId = lastEventIdSchema.safeParse(req.get('last-event-id'));
       const after = q.data.after ?? (lastId.success ? lastId.data : 0);
-      const run = runOf(req, res);
+      const run = await runOf(req, res);
       res.status(200).set({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
       res.flushHeaders();
-      const timer: { heartbeat?: NodeJS.Timeout } = {};
+      const timer: { heartbeat?: NodeJS.Timeout; unfollow?: (() => void) | undefined } = {};
       const finish = (): void => {
         clearInterval(timer.heartbeat);
-        unfollow?.();
+        timer.unfollow?.();
         if (!res.writableEnded) res.end();
       };
-      const unfollow = deps.registry.follow(run, after, (e) => {
+      let ended = false;
+      timer.unfollow = await deps.runs.follow(run, after, (e) => {
         sse(res, e);
-        if (e.type !== 'progress') setImmediate(finish);
+        if (e.type !== 'progress') {
+          ended = true;
+          setImmediate(finish);
+        }
       });
-      if (!unfollow) {
+      if (!timer.unfollow || ended) {
         finish();
         return;
       }
