@@ -64,6 +64,17 @@ test('vault mode: chosen by VAULT_ADDR, kubernetes auth by default, documented d
   );
 });
 
+test('numbers: VAULT_TIMEOUT_MS and SECRETS_REFRESH_INTERVAL_MS are parsed; out of range is a problem', { timeout: 5000 }, () => {
+  const cfg = secretsFromEnv({ ...VAULT_BASE, VAULT_TIMEOUT_MS: '250', SECRETS_REFRESH_INTERVAL_MS: '0' }, DECL);
+  assert.equal(cfg.vault?.timeoutMs, 250);
+  assert.equal(cfg.refreshIntervalMs, 0);
+  assert.equal(secretsFromEnv({ SERPER_API_KEY: 'v', OPENAI_API_KEY: 'v' }, DECL).refreshIntervalMs, 60_000);
+  const p = problems({ ...VAULT_BASE, VAULT_TIMEOUT_MS: '5', SECRETS_REFRESH_INTERVAL_MS: '-1' });
+  assert.equal(p.length, 2);
+  assert.match(p.join(), /VAULT_TIMEOUT_MS/);
+  assert.match(p.join(), /SECRETS_REFRESH_INTERVAL_MS/);
+});
+
 test('vault mode: VAULT_SKIP_VERIFY is refused outside development, whatever its value', { timeout: 5000 }, () => {
   for (const v of ['true', '1', 'false', '0', '']) {
     const p = problems({ ...VAULT_BASE, VAULT_SKIP_VERIFY: v });

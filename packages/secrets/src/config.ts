@@ -127,7 +127,8 @@ export function secretsFromEnv(env: Env, declarations: readonly SecretDeclaratio
     if (r.success) picked[key] = r.data;
     else problems.push(`${key}: ${r.error.issues.map((i) => i.message).join('; ')}`);
   }
-  const e = EnvSchema.parse(picked);
+  // Each present key was parsed by its own schema above: `picked` has the output shape.
+  const e = picked as z.output<typeof EnvSchema>;
   const refreshIntervalMs = e.SECRETS_REFRESH_INTERVAL_MS ?? DEFAULT_REFRESH_INTERVAL_MS;
 
   const vaultMode = present(env, 'VAULT_ADDR') !== undefined;
