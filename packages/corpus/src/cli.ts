@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const dir = resolve(config.dir);
   let server;
   try {
-    server = await startCorpusServer({ dir, host: config.host, port: config.port, allowPublic: config.allowPublic, logger });
+    server = await startCorpusServer({ dir, host: config.host, port: config.port, allowPublic: config.allowPublic, latencyMs: config.latencyMs, logger });
   } catch (err) {
     const code = err instanceof CorpusError ? err.code : (err as { code?: string }).code;
     logger.error({ err, code }, 'corpus: the server could not start');

@@ -6,7 +6,7 @@ import { sampleCorpusDir } from './documents.js';
 describe('parseCorpusConfig', { timeout: 5_000 }, () => {
   it('defaults to the sample corpus on 127.0.0.1:8010', { timeout: 1_000 }, () => {
     const config = parseCorpusConfig([], {});
-    assert.deepEqual({ ...config }, { dir: sampleCorpusDir(), host: '127.0.0.1', port: 8010, allowPublic: false, help: false });
+    assert.deepEqual({ ...config }, { dir: sampleCorpusDir(), host: '127.0.0.1', port: 8010, allowPublic: false, latencyMs: 0, help: false });
     assert.ok(Object.isFrozen(config));
   });
 
@@ -43,6 +43,12 @@ describe('parseCorpusConfig', { timeout: 5_000 }, () => {
     }
     assert.throws(() => parseCorpusConfig(['--verbose'], {}), { code: 'CORPUS_ERR_BAD_CONFIG', message: /--verbose/ });
     assert.throws(() => parseCorpusConfig(['extra'], {}), { code: 'CORPUS_ERR_BAD_CONFIG' });
+  });
+
+  it('reads --latency-ms within bounds', { timeout: 1_000 }, () => {
+    assert.equal(parseCorpusConfig(['--latency-ms', '250'], {}).latencyMs, 250);
+    assert.throws(() => parseCorpusConfig(['--latency-ms', '90000'], {}), /latency-ms must be an integer from 0 to 60000/);
+    assert.throws(() => parseCorpusConfig(['--latency-ms', 'slow'], {}), /latency-ms/);
   });
 
   it('recognises --help', { timeout: 1_000 }, () => {

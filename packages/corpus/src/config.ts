@@ -8,6 +8,8 @@ export interface CorpusConfig {
   readonly host: string;
   readonly port: number;
   readonly allowPublic: boolean;
+  /** Added to every page response: a slow web, for benchmarks and resume tests. */
+  readonly latencyMs: number;
   readonly help: boolean;
 }
 
@@ -18,6 +20,7 @@ Serves a folder of HTML, Markdown and text pages over HTTP for the Statistics Ag
   --port N         port, 0 for any free one (env CORPUS_PORT; default ${DEFAULT_CORPUS_PORT})
   --host H         address to bind (default ${DEFAULT_CORPUS_HOST}; loopback only unless --allow-public)
   --allow-public   allow a non-loopback --host (development server: not for exposure)
+  --latency-ms N   wait N ms (0-60000) before answering each page, like a slow web (default 0)
   --help           print this help
 `;
 
@@ -28,7 +31,7 @@ Serves a folder of HTML, Markdown and text pages over HTTP for the Statistics Ag
  */
 export function parseCorpusConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CorpusConfig {
   const problems: string[] = [];
-  let values: { dir?: string | undefined; port?: string | undefined; host?: string | undefined; 'allow-public'?: boolean | undefined; help?: boolean | undefined } = {};
+  let values: { dir?: string | undefined; port?: string | undefined; host?: string | undefined; 'allow-public'?: boolean | undefined; 'latency-ms'?: string | undefined; help?: boolean | undefined } = {};
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -37,6 +40,7 @@ export function parseCorpusConfig(argv: readonly string[], env: Readonly<Record<
         port: { type: 'string' },
         host: { type: 'string' },
         'allow-public': { type: 'boolean' },
+        'latency-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -58,10 +62,16 @@ export function parseCorpusConfig(argv: readonly string[], env: Readonly<Record<
   if (!isLoopbackHost(host) && !allowPublic) {
     problems.push(`host ${host} is not a loopback address; pass --allow-public to bind it anyway`);
   }
+  const latencyText = nonEmpty(values['latency-ms']);
+  let latencyMs = 0;
+  if (latencyText !== undefined) {
+    if (/^\d{1,5}$/.test(latencyText) && Number(latencyText) <= 60_000) latencyMs = Number(latencyText);
+    else problems.push(`latency-ms must be an integer from 0 to 60000, got ${JSON.stringify(latencyText)}`);
+  }
   if (problems.length > 0) {
     throw new CorpusError('CORPUS_ERR_BAD_CONFIG', `corpus: invalid configuration: ${problems.join('; ')}`);
   }
-  return Object.freeze({ dir, host, port, allowPublic, help: values.help === true });
+  return Object.freeze({ dir, host, port, allowPublic, latencyMs, help: values.help === true });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -35,6 +35,8 @@ export interface CorpusServerOptions {
   closeGraceMs?: number;
   /** Requests and refusals are logged here; without it the server logs nothing. */
   logger?: MinimalLogger;
+  /** Milliseconds to wait before answering each page (not /healthz): a slow web for benchmarks and tests. */
+  latencyMs?: number;
 }
 
 export interface CorpusServer {
@@ -155,6 +157,7 @@ export async function startCorpusServer(opts: CorpusServerOptions): Promise<Corp
       send(res, 200, TEXT, 'ok\n');
       return;
     }
+    if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
     if (pathOnly === '/') {
       let docs: CorpusDocument[];
       try {

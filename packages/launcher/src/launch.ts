@@ -39,6 +39,8 @@ export interface LaunchOptions {
   ports?: 'default' | 'auto';
   /** Folder the research agent indexes and the corpus server serves; the sample corpus by default. */
   corpusDir?: string;
+  /** The corpus server waits this long before each page: a slow web (benchmarks, resume tests). */
+  corpusLatencyMs?: number;
   trustDomain?: string;
   svidTtlSeconds?: number;
   rotateAfterSeconds?: number;
@@ -237,7 +239,12 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
     emit({ stage: 'ready', name: 'spiffe-dev', detail: socketDir });
 
     const corpusDir = opts.corpusDir;
-    const corpus = start('corpus', SCRIPTS.corpus, ['--port', String(ports.corpus), ...(corpusDir ? ['--dir', corpusDir] : [])], {});
+    const corpus = start(
+      'corpus',
+      SCRIPTS.corpus,
+      ['--port', String(ports.corpus), ...(corpusDir ? ['--dir', corpusDir] : []), ...(opts.corpusLatencyMs ? ['--latency-ms', String(opts.corpusLatencyMs)] : [])],
+      {},
+    );
     await waitFor('corpus server', corpus, httpOk(`${team.corpusUrl}/healthz`), readyTimeoutMs);
     emit({ stage: 'ready', name: 'corpus', detail: team.corpusUrl });
 
