@@ -258,6 +258,8 @@ export async function launchTeam(opts: LaunchOptions = {}): Promise<Team> {
         ...(corpusDir ? { LOCAL_CORPUS_DIR: corpusDir } : { REPUTATION_TIERS_FILE: join(REPO_ROOT, 'packages/corpus/sample/reputation.json') }),
         // The corpus server is on loopback: the fetchers may reach exactly that host:port.
         STATS_FETCH_ALLOW: `127.0.0.1:${ports.corpus}`,
+        // One audit log per process (a second writer on the same file is refused).
+        AUDIT_LOG_FILE: join(runDir, 'audit', `${a}.audit.log`),
       }),
     );
     for (const a of AGENTS) {

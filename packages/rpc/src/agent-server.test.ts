@@ -11,7 +11,7 @@ import { loadProtos, type ResearchServiceClient, type SearchResponse, type Searc
 import { authorizeId, authorizeMemberOf, createX509Source, type X509Source } from '@stats-agent/spiffe';
 import { DevWorkloadApiServer } from '@stats-agent/spiffe/testing';
 import { z } from 'zod';
-import { bindMtls, callUnary, createAgentClient, createAgentServer, HealthService, isGrpcCallError, isServing, RpcError, unary } from './index.js';
+import { bindMtls, callUnary, createAgentClient, createAgentServer, HealthService, isGrpcCallError, isServing, RpcError, unary, type DeniedCall } from './index.js';
 
 const TD = 'rpc.test';
 const ID = {
@@ -40,6 +40,7 @@ let server: Server;
 let port: number;
 let invocations = 0;
 let flakyFailures = 1;
+const denied: DeniedCall[] = [];
 const metrics = createMetrics('rpc-test');
 
 const schema = z.object({ topic: z.string().min(1, 'topic is required'), limit: z.number().int(), offset: z.number().int(), reputable_only: z.boolean() });
@@ -54,6 +55,10 @@ before(async () => {
     policy: {
       '/stats.research.v1.ResearchService/Search': authorizeId(ID.orch),
       '/grpc.health.v1.Health/Check': authorizeMemberOf(TD),
+    },
+    onDenied: (d) => {
+      denied.push(d);
+      if (d.requestId === 'deny-hook-throws') throw new Error('audit hook broke');
     },
   });
   server.addService(loadProtos().health.Health.service, new HealthService(['stats.research.v1.ResearchService']).handlers());
@@ -114,6 +119,24 @@ describe('agent server', { timeout: 30_000 }, () => {
     assert.equal(refusal?.['method'], '/stats.research.v1.ResearchService/Search');
     // Health is open to any member of the trust domain.
     assert.equal(await isServing(c, { timeoutMs: 5000, requestId: 'h' }), true);
+    c.close();
+  });
+
+  test('onDenied is told of each refusal (method, caller, code, request id); a throwing hook still refuses the call', async () => {
+    const c = await clientAs('other');
+    await assert.rejects(call(c, 'energy', 'deny-hook-1'), (err) => code(err) === 'PERMISSION_DENIED');
+    const seen = denied.find((d) => d.requestId === 'deny-hook-1');
+    assert.ok(seen, 'the hook saw the refusal');
+    assert.deepEqual({ ...seen, peer: typeof seen.peer }, { method: '/stats.research.v1.ResearchService/Search', caller: ID.other, code: 'PERMISSION_DENIED', peer: 'string', requestId: 'deny-hook-1' });
+    const before = invocations;
+    await assert.rejects(call(c, 'energy', 'deny-hook-throws'), (err) => code(err) === 'PERMISSION_DENIED');
+    assert.equal(invocations, before, 'the handler never ran');
+    assert.ok(lines.some((l) => l['msg'] === 'onDenied hook failed'));
+    // An allowed call is not reported.
+    const ok = await clientAs('orch');
+    await call(ok, 'energy', 'allowed-hook-1');
+    assert.ok(!denied.some((d) => d.requestId === 'allowed-hook-1'));
+    ok.close();
     c.close();
   });
 

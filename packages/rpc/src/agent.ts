@@ -3,7 +3,7 @@ import type { Logger } from '@stats-agent/logging';
 import { startAdminServer, type AdminServer, type ServiceMetrics } from '@stats-agent/metrics';
 import { loadProtos } from '@stats-agent/proto';
 import { createX509Source, type X509Source } from '@stats-agent/spiffe';
-import type { MethodPolicy } from './authz.js';
+import type { DeniedCall, MethodPolicy } from './authz.js';
 import { HealthService } from './health.js';
 import { bindMtls, createAgentServer, drainServer } from './server.js';
 
@@ -31,6 +31,8 @@ export interface StartAgentOptions {
   readiness?: () => Promise<Record<string, { ok: boolean; detail?: string }>>;
   /** Runs last at shutdown (close fetchers, caches). */
   onStop?: () => Promise<void>;
+  /** Told of every call the SPIFFE authorization refuses, after it is logged (e.g. to audit `mtls.denied`); must not block. */
+  onDenied?: (call: DeniedCall) => void;
 }
 
 export interface RunningAgent {
@@ -92,6 +94,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     logger,
     metrics,
     policy: opts.policy,
+    onDenied: opts.onDenied,
     maxConnectionAgeMs: config.GRPC_MAX_CONNECTION_AGE_MS,
     maxConnectionAgeGraceMs: config.GRPC_MAX_CONNECTION_AGE_GRACE_MS,
   });

@@ -43,12 +43,28 @@ export function checkCaller(policy: MethodPolicy, method: string, call: Pick<Ser
   return { ok: true, caller };
 }
 
+/** A call the authorization interceptor refused (for an audit trail): identifiers only. */
+export interface DeniedCall {
+  /** `/pkg.Service/Method` */
+  method: string;
+  /** The caller's SPIFFE ID; undefined when it presented none (no certificate, no valid ID). */
+  caller: string | undefined;
+  code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED';
+  /** The peer address as grpc-js reports it (`ip:port`). */
+  peer: string;
+  requestId: string;
+}
+
 /**
  * Server interceptor that authorizes every call by the caller's SPIFFE ID before any handler
  * runs: no certificate → UNAUTHENTICATED, an ID the policy refuses → PERMISSION_DENIED and a
- * warning naming who was refused.
+ * warning naming who was refused. `onDenied` is told of each refusal after it is logged; it must
+ * not block (an exception from it is logged and ignored, the caller is refused all the same).
  */
-export function authorizationInterceptor(policy: MethodPolicy, deps: { logger: Logger; metrics?: ServiceMetrics }): ServerInterceptor {
+export function authorizationInterceptor(
+  policy: MethodPolicy,
+  deps: { logger: Logger; metrics?: ServiceMetrics; onDenied?: ((call: DeniedCall) => void) | undefined },
+): ServerInterceptor {
   return (method: ServerMethodDefinition<unknown, unknown>, call: ServerInterceptingCallInterface) => {
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
@@ -58,16 +74,22 @@ export function authorizationInterceptor(policy: MethodPolicy, deps: { logger: L
           return;
         }
         deps.metrics?.authzDenied.inc({ method: method.path });
+        const denied: DeniedCall = {
+          method: method.path,
+          caller: verdict.caller,
+          code: verdict.code === status.UNAUTHENTICATED ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED',
+          peer: call.getPeer(),
+          requestId: requestIdFrom(metadata),
+        };
         deps.logger.warn(
-          {
-            method: method.path,
-            caller: verdict.caller ?? null,
-            peer: call.getPeer(),
-            code: status[verdict.code],
-            request_id: requestIdFrom(metadata),
-          },
+          { method: denied.method, caller: denied.caller ?? null, peer: denied.peer, code: denied.code, request_id: denied.requestId },
           'call refused by SPIFFE authorization',
         );
+        try {
+          deps.onDenied?.(denied);
+        } catch (err) {
+          deps.logger.error({ err: { message: err instanceof Error ? err.message : String(err) }, method: denied.method }, 'onDenied hook failed');
+        }
         call.sendStatus({ code: verdict.code, details: verdict.details });
       })
       .build();

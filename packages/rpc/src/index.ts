@@ -1,4 +1,4 @@
-export { authorizationInterceptor, checkCaller, type MethodPolicy, type CallerCheck } from './authz.js';
+export { authorizationInterceptor, checkCaller, type MethodPolicy, type CallerCheck, type DeniedCall } from './authz.js';
 export { observabilityInterceptor } from './observe.js';
 export { unary, zodMessage, type CallContext, type UnaryHandler } from './handler.js';
 export { createAgentServer, bindMtls, drainServer, type AgentServerOptions } from './server.js';

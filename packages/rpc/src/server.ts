@@ -2,13 +2,15 @@ import { Server, type ServerCredentials, type ServerInterceptor } from '@grpc/gr
 import type { Logger } from '@stats-agent/logging';
 import type { ServiceMetrics } from '@stats-agent/metrics';
 import { createServerCredentials, type X509Source } from '@stats-agent/spiffe';
-import { authorizationInterceptor, type MethodPolicy } from './authz.js';
+import { authorizationInterceptor, type DeniedCall, type MethodPolicy } from './authz.js';
 import { observabilityInterceptor } from './observe.js';
 
 export interface AgentServerOptions {
   logger: Logger;
   metrics: ServiceMetrics;
   policy: MethodPolicy;
+  /** Told of every call the SPIFFE authorization refuses (e.g. to audit it); must not block. */
+  onDenied?: ((call: DeniedCall) => void) | undefined;
   /** Upper bound on concurrent streams per connection. */
   maxConcurrentStreams?: number;
   maxReceiveMessageBytes?: number;
@@ -24,7 +26,7 @@ export interface AgentServerOptions {
 export function createAgentServer(opts: AgentServerOptions): Server {
   const interceptors: ServerInterceptor[] = [
     observabilityInterceptor({ logger: opts.logger, metrics: opts.metrics }),
-    authorizationInterceptor(opts.policy, { logger: opts.logger, metrics: opts.metrics }),
+    authorizationInterceptor(opts.policy, { logger: opts.logger, metrics: opts.metrics, onDenied: opts.onDenied }),
   ];
   return new Server({
     interceptors,
