@@ -6,7 +6,7 @@ import { startAgent } from '@stats-agent/rpc';
 import { installShutdown, orchestratorIdOf, runMain } from '@stats-agent/runtime';
 import { researchPolicy } from './authz.js';
 import { loadConfig, researchSecrets } from './config.js';
-import type { SearchPage } from './handlers/search.js';
+import type { TopicPages } from './handlers/search.js';
 import { loadSecrets } from '@stats-agent/secrets';
 import { createSearchProvider } from './providers/create.js';
 import { DEFAULT_TIERS, Reputation, loadTiers } from './reputation.js';
@@ -27,7 +27,7 @@ runMain('research', async () => {
   });
   const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL) : undefined;
   redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
-  const cache = createCache<SearchPage>({
+  const cache = createCache<TopicPages>({
     namespace: 'research:search',
     ttlMs: config.SEARCH_CACHE_TTL_MS,
     maxEntries: config.SEARCH_CACHE_MAX_ENTRIES,
@@ -52,6 +52,7 @@ runMain('research', async () => {
         logger,
         defaultLimit: config.SEARCH_DEFAULT_LIMIT,
         cache,
+        cacheTtlMs: config.SEARCH_CACHE_TTL_MS,
       }),
     onStop: async () => {
       await provider.close();

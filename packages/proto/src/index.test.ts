@@ -4,7 +4,7 @@ import { loadProtos } from './index.js';
 
 test('loadProtos loads every service with the shared options', () => {
   const p = loadProtos();
-  assert.deepEqual(Object.keys(p.research.ResearchService.service), ['Search']);
+  assert.deepEqual(Object.keys(p.research.ResearchService.service), ['Search', 'Forget']);
   assert.deepEqual(Object.keys(p.synthesis.SynthesisService.service), ['Extract']);
   assert.deepEqual(Object.keys(p.verification.VerificationService.service), ['Verify']);
   assert.equal(p.workload.SpiffeWorkloadAPI.service.FetchX509SVID.path, '/SpiffeWorkloadAPI/FetchX509SVID');

@@ -81,6 +81,8 @@ export type {
 } from './generated/stats/research/v1/ResearchService.js';
 export type { SearchRequest, SearchRequest__Output } from './generated/stats/research/v1/SearchRequest.js';
 export type { SearchResponse, SearchResponse__Output } from './generated/stats/research/v1/SearchResponse.js';
+export type { ForgetRequest, ForgetRequest__Output } from './generated/stats/research/v1/ForgetRequest.js';
+export type { ForgetResponse, ForgetResponse__Output } from './generated/stats/research/v1/ForgetResponse.js';
 export type {
   SynthesisServiceClient,
   SynthesisServiceHandlers,

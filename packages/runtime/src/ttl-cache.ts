@@ -52,6 +52,11 @@ export class TtlCache<K, V> {
     return value;
   }
 
+  /** Removes one entry; true when it was there. */
+  delete(key: K): boolean {
+    return this.entries.delete(key);
+  }
+
   clear(): void {
     this.entries.clear();
   }

@@ -11,7 +11,7 @@ import { SerperProvider } from '../providers/serper.js';
 import { Reputation } from '../reputation.js';
 import { registerResearch } from '../server.js';
 import { FakeSearchApi, blogResults } from '../testing/fake-search-apis.js';
-import { searchHandler, type SearchPage } from './search.js';
+import { searchHandler, type TopicPages } from './search.js';
 
 function capture(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
   const lines: string[] = [];
@@ -44,8 +44,8 @@ function fakeProvider(name: string, calls: string[], fail?: SearchProviderError)
 test('results are cached per provider, topic, flags and page', { timeout: 5000 }, async () => {
   const calls: string[] = [];
   const { logger } = capture();
-  const cache = createCache<SearchPage>({ namespace: 't', maxEntries: 10, ttlMs: 60_000 });
-  const handler = searchHandler(fakeProvider('serper', calls), 10, cache);
+  const cache = createCache<TopicPages>({ namespace: 't', maxEntries: 10, ttlMs: 60_000 });
+  const handler = searchHandler(fakeProvider('serper', calls), 10, cache, { ttlMs: 60_000 });
   const req = { topic: 'Solar  Power', limit: 0, offset: 3, reputable_only: false };
   const first = await handler(req, context(logger));
   const again = await handler({ ...req, topic: 'solar power' }, context(logger));
@@ -57,7 +57,7 @@ test('results are cached per provider, topic, flags and page', { timeout: 5000 }
   await handler({ ...req, reputable_only: true }, context(logger));
   await handler({ ...req, offset: 4 }, context(logger));
   assert.equal(calls.length, 3);
-  await searchHandler(fakeProvider('serpapi', calls), 10, cache)(req, context(logger));
+  await searchHandler(fakeProvider('serpapi', calls), 10, cache, { ttlMs: 60_000 })(req, context(logger));
   assert.equal(calls.length, 4, 'another provider does not get the first one\'s cached results');
 });
 
@@ -76,7 +76,7 @@ test('provider failures become RpcErrors with the provider named; they are logge
     const calls: string[] = [];
     const { lines, logger } = capture();
     const fail = new SearchProviderError('serpapi', code, 'something (HTTP 429)', 429);
-    const handler = searchHandler(fakeProvider('serpapi', calls, fail), 10, createCache<SearchPage>({ namespace: 't', maxEntries: 10, ttlMs: 60_000 }));
+    const handler = searchHandler(fakeProvider('serpapi', calls, fail), 10, createCache<TopicPages>({ namespace: 't', maxEntries: 10, ttlMs: 60_000 }), { ttlMs: 60_000 });
     const req = { topic: 'gdp', limit: 5, offset: 0, reputable_only: false };
     await assert.rejects(handler(req, context(logger)), (err: unknown) => {
       assert.ok(err instanceof RpcError);
@@ -110,7 +110,7 @@ async function withResearchServer(apiKey: string, fn: (client: ResearchServiceCl
   });
   const { lines, logger } = capture();
   const server = new Server();
-  registerResearch(server, { provider, logger, defaultLimit: 10, cache: createCache<SearchPage>({ namespace: 't', maxEntries: 100, ttlMs: 60_000 }) });
+  registerResearch(server, { provider, logger, defaultLimit: 10, cache: createCache<TopicPages>({ namespace: 't', maxEntries: 100, ttlMs: 60_000 }), cacheTtlMs: 60_000 });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -12,6 +12,11 @@ export interface SearchProvider {
    * down, malformed answer, deadline, caller cancelled); never with the key in the message.
    */
   search(topic: string, opts: SearchOptions): Promise<SearchResult>;
+  /**
+   * Drops whatever the provider itself keeps of `topic` (its own page cache), for a data
+   * subject's erasure; returns the entries dropped. Absent when the provider keeps nothing.
+   */
+  forget?(topic: string): number;
   /** Releases sockets; calls in flight finish first. */
   close(): Promise<void>;
 }

@@ -129,6 +129,14 @@ export class RankedPages {
     return { hits, total: Math.min(total, INT32_MAX) };
   }
 
+  /** Drops the cached provider pages of `topic` (compared as `search` compares it); returns how many there were. */
+  forget(topic: string): number {
+    const query = topic.trim().replace(/\s+/g, ' ').toLowerCase();
+    let n = 0;
+    for (let page = 0; page < this.opts.maxPages; page++) if (this.pages.delete(`${page}|${query}`)) n++;
+    return n;
+  }
+
   /** Candidates whose rank no unread result (rank > `read`) can beat. */
   private settled(candidates: readonly Candidate[], read: number): Candidate[] {
     const bestUnread = this.maxWeight * positionalRelevance(read + 1);

@@ -79,6 +79,10 @@ export class SerpApiProvider implements SearchProvider {
     return this.ranked.search(topic, opts);
   }
 
+  forget(topic: string): number {
+    return this.ranked.forget(topic);
+  }
+
   close(): Promise<void> {
     return this.http.close();
   }

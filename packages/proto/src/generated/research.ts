@@ -3,6 +3,8 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { CandidateStatistic as _stats_common_v1_CandidateStatistic, CandidateStatistic__Output as _stats_common_v1_CandidateStatistic__Output } from './stats/common/v1/CandidateStatistic.js';
 import type { Source as _stats_common_v1_Source, Source__Output as _stats_common_v1_Source__Output } from './stats/common/v1/Source.js';
+import type { ForgetRequest as _stats_research_v1_ForgetRequest, ForgetRequest__Output as _stats_research_v1_ForgetRequest__Output } from './stats/research/v1/ForgetRequest.js';
+import type { ForgetResponse as _stats_research_v1_ForgetResponse, ForgetResponse__Output as _stats_research_v1_ForgetResponse__Output } from './stats/research/v1/ForgetResponse.js';
 import type { ResearchServiceClient as _stats_research_v1_ResearchServiceClient, ResearchServiceDefinition as _stats_research_v1_ResearchServiceDefinition } from './stats/research/v1/ResearchService.js';
 import type { SearchRequest as _stats_research_v1_SearchRequest, SearchRequest__Output as _stats_research_v1_SearchRequest__Output } from './stats/research/v1/SearchRequest.js';
 import type { SearchResponse as _stats_research_v1_SearchResponse, SearchResponse__Output as _stats_research_v1_SearchResponse__Output } from './stats/research/v1/SearchResponse.js';
@@ -21,6 +23,8 @@ export interface ProtoGrpcType {
     }
     research: {
       v1: {
+        ForgetRequest: MessageTypeDefinition<_stats_research_v1_ForgetRequest, _stats_research_v1_ForgetRequest__Output>
+        ForgetResponse: MessageTypeDefinition<_stats_research_v1_ForgetResponse, _stats_research_v1_ForgetResponse__Output>
         ResearchService: SubtypeConstructor<typeof grpc.Client, _stats_research_v1_ResearchServiceClient> & { service: _stats_research_v1_ResearchServiceDefinition }
         SearchRequest: MessageTypeDefinition<_stats_research_v1_SearchRequest, _stats_research_v1_SearchRequest__Output>
         SearchResponse: MessageTypeDefinition<_stats_research_v1_SearchResponse, _stats_research_v1_SearchResponse__Output>
