@@ -1,5 +1,7 @@
 import { DEFAULT_BASE_URLS, DEFAULT_MODELS, checkBaseUrl, type LlmProviderName } from '@stats-agent/llm';
+import { auditConfigFromEnv, type AuditConfig } from '@stats-agent/audit';
 import { agentSchema, envInt, fetchSchema, parseConfig } from '@stats-agent/runtime';
+import type { SecretDeclaration, Secrets } from '@stats-agent/secrets';
 import { z } from 'zod';
 
 /** Which variable holds the key of each provider; ollama and vllm take an optional LLM_API_KEY. */
@@ -13,9 +15,6 @@ export const LLM_KEY_VARIABLE = {
 } as const satisfies Record<LlmProviderName, string>;
 
 const KEY_REQUIRED = new Set<string>(['openai', 'anthropic', 'gemini', 'xai']);
-
-/** A secret: trimmed, never echoed (parseConfig prints names and messages only). */
-const secret = () => z.string().trim().min(1).optional();
 
 const schema = agentSchema('synthesis')
   .extend(fetchSchema().shape)
@@ -44,20 +43,12 @@ const schema = agentSchema('synthesis')
     LLM_TIMEOUT_MS: envInt(60_000, 1000, 600_000),
     /** LLM calls in flight at once (pages wait for a slot within their own deadline). */
     LLM_CONCURRENCY: envInt(4, 1, 32),
-    OPENAI_API_KEY: secret(),
-    ANTHROPIC_API_KEY: secret(),
-    GEMINI_API_KEY: secret(),
-    XAI_API_KEY: secret(),
-    LLM_API_KEY: secret(),
     MAX_CANDIDATES_PER_PAGE: envInt(25, 1, 200),
   })
   // `when` lets these run beside other problems, so every problem is reported at once.
   .superRefine((c, ctx) => {
+    // The keys themselves are secrets, loaded by @stats-agent/secrets (see synthesisSecrets).
     if (c.LLM_PROVIDER === 'rules') return;
-    const keyVar = LLM_KEY_VARIABLE[c.LLM_PROVIDER];
-    if (KEY_REQUIRED.has(c.LLM_PROVIDER) && c[keyVar] === undefined) {
-      ctx.addIssue({ code: 'custom', path: [keyVar], message: `is required when LLM_PROVIDER=${c.LLM_PROVIDER}` });
-    }
     if (c.LLM_MODEL === undefined && DEFAULT_MODELS[c.LLM_PROVIDER] === undefined) {
       ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: `is required when LLM_PROVIDER=${c.LLM_PROVIDER}` });
     }
@@ -73,28 +64,48 @@ function providerOf(value: unknown): LlmProviderName | undefined {
   return typeof p === 'string' && Object.hasOwn(LLM_KEY_VARIABLE, p) ? (p as LlmProviderName) : undefined;
 }
 
-export type SynthesisConfig = z.output<typeof schema>;
+export type SynthesisConfig = z.output<typeof schema> & {
+  /** The agent's audit log (AUDIT_LOG_FILE, AUDIT_HMAC_KEY, …); no file: no audit log. */
+  audit: Readonly<AuditConfig>;
+};
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<SynthesisConfig> {
-  return parseConfig('synthesis', schema, env);
+  return Object.freeze({ ...parseConfig('synthesis', schema, env), audit: auditConfigFromEnv(env) });
 }
 
 /**
- * The LLM settings of a config, or undefined for `rules`. `apiKey` reads the key at each call
- * (from the frozen config for now; a secrets source can replace it without touching callers).
+ * The secrets synthesis needs: the selected LLM provider's key (`OPENAI_API_KEY`,
+ * `ANTHROPIC_API_KEY`, `GEMINI_API_KEY`, `XAI_API_KEY`; required), or `LLM_API_KEY` for ollama
+ * and vllm (optional), from the environment, a `*_FILE` mount or Vault (see
+ * @stats-agent/secrets). `rules` needs none.
  */
-export function llmSettings(config: Readonly<SynthesisConfig>):
+export function synthesisSecrets(config: Pick<SynthesisConfig, 'LLM_PROVIDER'>): SecretDeclaration[] {
+  const provider = config.LLM_PROVIDER;
+  if (provider === 'rules') return [];
+  return [{ name: LLM_KEY_VARIABLE[provider], required: KEY_REQUIRED.has(provider) }];
+}
+
+/**
+ * The LLM settings of a config, or undefined for `rules`. `apiKey` reads the key from `secrets`
+ * at each call, so a rotated key is used at once; a required key that is gone throws
+ * `SECRETS_ERR_MISSING` (the page gets an LLM error), an optional one reads as ''.
+ */
+export function llmSettings(
+  config: Readonly<Omit<SynthesisConfig, 'audit'>>,
+  secrets: Pick<Secrets, 'get' | 'require'>,
+):
   | { provider: LlmProviderName; model: string | undefined; baseUrl: string | undefined; timeoutMs: number; maxConcurrent: number; apiKey: () => string }
   | undefined {
   const provider = config.LLM_PROVIDER;
   if (provider === 'rules') return undefined;
   const keyVar = LLM_KEY_VARIABLE[provider];
+  const required = KEY_REQUIRED.has(provider);
   return {
     provider,
     model: config.LLM_MODEL,
     baseUrl: config.LLM_BASE_URL,
     timeoutMs: config.LLM_TIMEOUT_MS,
     maxConcurrent: config.LLM_CONCURRENCY,
-    apiKey: () => config[keyVar] ?? '',
+    apiKey: () => (required ? secrets.require(keyVar) : (secrets.get(keyVar) ?? '')),
   };
 }

@@ -22,7 +22,8 @@ import type { CandidateStatistic__Output, SourceOutcome__Output } from '@stats-a
 import type { CallContext } from '@stats-agent/rpc';
 import { PageFetcher } from '@stats-agent/safe-fetch';
 import { limitText, readPage } from '@stats-agent/text';
-import { llmSettings, loadConfig } from '../config.js';
+import { loadSecrets, type Secrets } from '@stats-agent/secrets';
+import { llmSettings, loadConfig, synthesisSecrets } from '../config.js';
 import { extractHandler } from './extract.js';
 
 const T = { timeout: 20_000 };
@@ -37,6 +38,7 @@ let pageBase = '';
 let fake: FakeLlmServer;
 let fetcher: PageFetcher;
 let llm: LlmExtractor;
+let secrets: Secrets;
 const logLines: string[] = [];
 
 before(async () => {
@@ -54,14 +56,18 @@ before(async () => {
     if (user.includes('/refused.html')) return { status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}.`, type: 'invalid_request_error', code: 'invalid_api_key' } } };
     return { body: openAiAnswer(statisticsJson(SAMPLE_STATISTICS)) };
   });
-  const config = loadConfig({ SPIFFE_ENDPOINT_SOCKET: 'unix:///tmp/agent.sock', LLM_PROVIDER: 'openai', OPENAI_API_KEY: KEY, LLM_BASE_URL: `${fake.url}/v1` });
-  const settings = llmSettings(config);
+  const env = { SPIFFE_ENDPOINT_SOCKET: 'unix:///tmp/agent.sock', LLM_PROVIDER: 'openai', OPENAI_API_KEY: KEY, LLM_BASE_URL: `${fake.url}/v1` };
+  const config = loadConfig(env);
+  // As main.ts does: the key through @stats-agent/secrets, registered with the log scrubber.
+  secrets = await loadSecrets({ env, declare: synthesisSecrets(config), refreshIntervalMs: 0 });
+  const settings = llmSettings(config, secrets);
   assert.ok(settings);
   llm = createExtractor(settings);
 });
 
 after(async () => {
   await llm.close();
+  await secrets.close();
   await fetcher.close();
   await fake.close();
   pages.closeAllConnections();
