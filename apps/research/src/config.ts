@@ -1,3 +1,4 @@
+import { auditConfigFromEnv, type AuditConfig } from '@stats-agent/audit';
 import { agentSchema, envInt, parseConfig } from '@stats-agent/runtime';
 import { sampleCorpusDir } from '@stats-agent/corpus';
 import type { SecretDeclaration } from '@stats-agent/secrets';
@@ -53,7 +54,10 @@ const schema = agentSchema('research')
     SEARCH_DEFAULT_LIMIT: z.coerce.number().int().min(1).max(50).default(10),
   });
 
-export type ResearchConfig = z.output<typeof schema>;
+export type ResearchConfig = z.output<typeof schema> & {
+  /** The agent's audit log (AUDIT_LOG_FILE, AUDIT_HMAC_KEY, …); no file: no audit log. */
+  audit: Readonly<AuditConfig>;
+};
 
 /**
  * The secrets research needs: the selected web provider's key, from `SERPER_API_KEY` /
@@ -67,5 +71,5 @@ export function researchSecrets(config: Pick<ResearchConfig, 'SEARCH_PROVIDER'>)
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ResearchConfig> {
-  return parseConfig('research', schema, env);
+  return Object.freeze({ ...parseConfig('research', schema, env), audit: auditConfigFromEnv(env) });
 }

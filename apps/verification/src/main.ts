@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { createLogger } from '@stats-agent/logging';
+import { AuditLog, auditLogOptions } from '@stats-agent/audit';
+import { createLogger, registerSecretValues } from '@stats-agent/logging';
 import { createMetrics } from '@stats-agent/metrics';
 import { startAgent } from '@stats-agent/rpc';
 import { installShutdown, orchestratorIdOf, runMain } from '@stats-agent/runtime';
@@ -11,7 +12,10 @@ import { VERIFICATION_SERVICE, registerVerification } from './server.js';
 runMain('verification', async () => {
   const config = loadConfig();
   const logger = createLogger({ service: 'verification', level: config.LOG_LEVEL });
+  if (config.audit.hmacKey) registerSecretValues([config.audit.hmacKey], 'audit');
   const metrics = createMetrics('verification');
+  // Verification holds no API key; its audit log records the callers it refused.
+  const auditLog = config.audit.file ? await AuditLog.open(auditLogOptions(config.audit, { logger })) : undefined;
   // Its own fetcher: verification never trusts what synthesis read.
   const fetcher = new PageFetcher(
     { timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.FETCH_MAX_BYTES, allow: config.STATS_FETCH_ALLOW },
@@ -30,7 +34,24 @@ runMain('verification', async () => {
         verifierId: () => source.getX509Svid().id.toString(),
         logger,
       }),
-    onStop: () => fetcher.close(),
+    // Who was refused, for the audit trail: the caller's SPIFFE ID (or `unknown`), the method.
+    onDenied: (d) =>
+      auditLog?.record({
+        actor: { kind: 'spiffe', id: d.caller ?? 'unknown' },
+        action: 'mtls.denied',
+        resource: `rpc:${d.method}`,
+        outcome: 'denied',
+        source_ip: d.peer.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'),
+        request_id: d.requestId,
+        detail: { code: d.code },
+      }),
+    onStop: async () => {
+      await fetcher.close();
+      await auditLog?.close();
+    },
+  }).catch(async (err: unknown) => {
+    await auditLog?.close();
+    throw err;
   });
   installShutdown({ logger, timeoutMs: config.SHUTDOWN_GRACE_MS + 5000, steps: [{ name: 'agent', run: agent.stop }] });
 });
