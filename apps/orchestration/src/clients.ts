@@ -2,11 +2,13 @@ import type { Client } from '@grpc/grpc-js';
 import type { ServiceMetrics } from '@stats-agent/metrics';
 import {
   loadProtos,
+  type ForgetRequest,
+  type ForgetResponse__Output,
   type ResearchServiceClient,
   type SynthesisServiceClient,
   type VerificationServiceClient,
 } from '@stats-agent/proto';
-import { callUnary, createAgentClient, isServing } from '@stats-agent/rpc';
+import { callUnary, createAgentClient, isServing, type CallSettings } from '@stats-agent/rpc';
 import { authorizeId, type X509Source } from '@stats-agent/spiffe';
 import type { AgentName } from './errors.js';
 import type { Agents } from './workflow.js';
@@ -18,6 +20,8 @@ export interface AgentTargets {
 }
 
 export interface AgentClients extends Agents {
+  /** Research's Forget: drops the cached search results of topics (a data subject's erasure). */
+  forget(req: ForgetRequest, s: CallSettings): Promise<ForgetResponse__Output>;
   /** Health of each agent over the same mTLS channel, SERVING within `timeoutMs`. */
   health(timeoutMs: number, requestId: string): Promise<Record<AgentName, { ok: boolean; detail?: string }>>;
   close(): void;
@@ -37,6 +41,7 @@ export function createAgentClients(source: X509Source, targets: AgentTargets, me
 
   return {
     search: (req, s) => callUnary(research.Search, research, req, s),
+    forget: (req, s) => callUnary(research.Forget, research, req, s),
     extract: (req, s) => callUnary(synthesis.Extract, synthesis, req, s),
     verify: (req, s) => callUnary(verification.Verify, verification, req, s),
     async health(timeoutMs, requestId) {

@@ -20,10 +20,11 @@ import { createAgentClients } from './clients.js';
 import { loadConfig } from './config.js';
 import { createHttpApp } from './http/app.js';
 import { createRunsRouter } from './http/runs.js';
+import { createAdminRouter } from './http/admin.js';
 import { RunService } from './runs.js';
 import { runWorkflow } from './workflows.js';
 import { randomUUID } from 'node:crypto';
-import { AuditLog, auditLogOptions, storeSink, type AuditEvent } from '@stats-agent/audit';
+import { AuditLog, auditLogOptions, hashTopic, storeSink, type AuditEvent } from '@stats-agent/audit';
 import { openStore, startRetention, storeConfigFromEnv } from '@stats-agent/store';
 
 runMain('orchestration', async () => {
@@ -219,6 +220,8 @@ runMain('orchestration', async () => {
         },
         guards: { create: [requireScope('stats:search')], read: [requireScope('stats:read')] },
       }),
+      // Dead letters and data-subject erasure (docs/dead-letters.md, docs/data-rights.md).
+      createAdminRouter({ store, agents: clients, timeouts, guards: [requireScope('stats:admin')], audit, hashSubject: (owner) => hashTopic(owner, config.audit.hmacKey) }),
     ],
     settings: {
       timeouts,

@@ -355,6 +355,23 @@ export class RunStore {
     });
   }
 
+  /**
+   * Rewrites the result of a run that succeeded — an operator retried one of its dead-lettered
+   * items and it verified after all: `update` gets the stored result under the run's row lock
+   * (so two amendments never lose each other's change) and returns the new one. Returns null,
+   * changing nothing, when the run is missing or did not succeed.
+   */
+  async amendResult(id: string, update: (result: unknown) => unknown): Promise<Run | null> {
+    text(id, 'id', ID_MAX);
+    return this.tx('amendResult', async (q) => {
+      const cur = RunStore.one(parseRows(runRow, (await q.query(`SELECT * FROM runs WHERE id = $1 AND status = 'succeeded' FOR UPDATE`, [id])).rows, 'runs'));
+      if (cur === null) return null;
+      const next = toJsonText(update(cur.result), 'result');
+      const { rows } = await q.query('UPDATE runs SET result = $2::text::jsonb, updated_at = now() WHERE id = $1 RETURNING *', [id, next]);
+      return RunStore.one(parseRows(runRow, rows, 'runs'));
+    });
+  }
+
   /** Adds one attempt to a run, or to one of its items with `itemKey`; returns the new count. Throws STORE_ERR_NOT_FOUND. */
   async incrementAttempts(runId: string, itemKey?: string): Promise<number> {
     text(runId, 'runId', ID_MAX);
