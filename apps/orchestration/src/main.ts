@@ -10,7 +10,7 @@ import {
   principalOf as authPrincipalOf,
   requireScope,
 } from '@stats-agent/auth';
-import { createLogger } from '@stats-agent/logging';
+import { createLogger, registerSecretValues } from '@stats-agent/logging';
 import { createMetrics, startAdminServer } from '@stats-agent/metrics';
 import { observeSvid } from '@stats-agent/rpc';
 import { installShutdown, runMain } from '@stats-agent/runtime';
@@ -30,6 +30,8 @@ import { openStore, startRetention, storeConfigFromEnv } from '@stats-agent/stor
 runMain('orchestration', async () => {
   const config = loadConfig();
   const logger = createLogger({ service: 'orchestration', level: config.LOG_LEVEL });
+  // Secrets that come from the config, not @stats-agent/secrets: never in a log line.
+  registerSecretValues([...(config.audit.hmacKey ? [config.audit.hmacKey] : []), ...urlPassword(config.REDIS_URL), ...urlPassword(config.DATABASE_URL)], 'config');
   const metrics = createMetrics('orchestration');
   const httpDuration = new Histogram({
     name: 'http_server_request_duration_seconds',
@@ -209,6 +211,8 @@ runMain('orchestration', async () => {
     corsOrigins: config.CORS_ORIGINS,
     trustProxy: config.TRUST_PROXY,
     authFailures,
+    // auth.success / auth.failure / authz.denied / rate_limit.exceeded; record() never throws.
+    audit: (e) => auditLog?.record(e),
     routers: [
       createRunsRouter({
         runs,
@@ -272,3 +276,14 @@ runMain('orchestration', async () => {
     ],
   });
 });
+
+/** The password in a URL as written and decoded (none for no password or an unparsable URL). */
+function urlPassword(url: string | undefined): string[] {
+  if (url === undefined) return [];
+  try {
+    const { password } = new URL(url);
+    return password ? [password, decodeURIComponent(password)] : [];
+  } catch {
+    return [];
+  }
+}

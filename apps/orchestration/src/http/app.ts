@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { createEdgeMiddleware, EdgeError, failureFields, principalOf, requireScope, type Authenticator, type RateLimiter } from '@stats-agent/auth';
+import type { AuditEvent } from '@stats-agent/audit';
+import { createEdgeMiddleware, EdgeError, failureFields, principalOf, requireScope, type AuthFailure, type Authenticator, type RateLimiter } from '@stats-agent/auth';
 import { acceptRequestId, type Logger } from '@stats-agent/logging';
 import type { Counter, Histogram } from 'prom-client';
 import { HttpError } from '../errors.js';
@@ -33,6 +34,17 @@ export interface HttpAppDeps {
   trustProxy?: readonly string[];
   /** Refusals at the edge (401/403/429/503), by reason and status. */
   authFailures?: Counter<'reason' | 'status'>;
+  /**
+   * The edge's audit events: `auth.success` for every authenticated request that passed the
+   * rate limit, `auth.failure` (401, 503), `authz.denied` (403), `rate_limit.exceeded` (429).
+   * Must not throw or block (`AuditLog.record`).
+   */
+  audit?: (event: AuditEvent) => void;
+}
+
+/** `http:<METHOD>:<path>` when the path is a plain identifier, else `http:<METHOD>:other` (a strange path must not cost the event). */
+function httpResource(req: Request): string {
+  return `http:${req.method}:${/^\/[A-Za-z0-9/_.-]{0,127}$/.test(req.path) ? req.path : 'other'}`;
 }
 
 interface Locals {
@@ -97,6 +109,16 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   if (deps.corsOrigins?.length) app.use(corsMiddleware(deps.corsOrigins));
   // Authenticate → rate limit, for every route below (unknown paths too: 401 before 404).
   app.use(createEdgeMiddleware({ authenticator: deps.edge.authenticator, ...(deps.edge.limiter ? { limiter: deps.edge.limiter } : {}) }));
+  if (deps.audit) {
+    const audit = deps.audit;
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const p = principalOf(res);
+      if (p && p.kind !== 'anonymous') {
+        audit({ actor: { kind: p.kind, id: p.id }, action: 'auth.success', resource: httpResource(req), outcome: 'success', source_ip: req.ip, request_id: (res.locals as Locals).requestId });
+      }
+      next();
+    });
+  }
   const canSearch = requireScope('stats:search');
 
   const requireJson = (req: Request, _res: Response, next: NextFunction): void => {
@@ -180,6 +202,20 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     const locals = res.locals as Locals;
     if (err instanceof EdgeError) {
       deps.authFailures?.inc({ reason: err.reason, status: String(err.status) });
+      if (deps.audit) {
+        const p = principalOf(res);
+        const keyId = (err as AuthFailure).keyId;
+        deps.audit({
+          // Who: the principal (403, 429), the key id a failed key named, else nobody known.
+          actor: p && p.kind !== 'anonymous' ? { kind: p.kind, id: p.id } : keyId ? { kind: 'api_key', id: keyId } : { kind: 'anonymous', id: 'unknown' },
+          action: err.status === 429 ? 'rate_limit.exceeded' : err.status === 403 ? 'authz.denied' : 'auth.failure',
+          resource: httpResource(_req),
+          outcome: err.status === 401 || err.status === 503 ? 'failure' : 'denied',
+          source_ip: _req.ip,
+          request_id: locals.requestId,
+          detail: { reason: err.reason, status: err.status, ...((err as AuthFailure).credentialKind ? { credential_kind: (err as AuthFailure).credentialKind } : {}) },
+        });
+      }
       // 429s are counted but logged at debug: a flood must not become a flood of log lines.
       locals.logger[err.status === 429 ? 'debug' : 'warn'](failureFields(err, res), 'request refused at the edge');
       for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
