@@ -8,11 +8,11 @@
  *   pnpm --filter @stats-agent/bench bench:extract
  */
 import { readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import { sampleCorpusDir } from '@stats-agent/corpus';
+import { join } from 'node:path';
+import { contentTypeFor, sampleCorpusDir } from '@stats-agent/corpus';
 import { extractCandidates } from '@stats-agent/extractor';
 import type { CandidateStatistic__Output } from '@stats-agent/proto';
-import { pageText } from '@stats-agent/text';
+import { readPage } from '@stats-agent/text';
 import { machine, runBench, writeReport } from './machine.js';
 
 const MAX_CANDIDATES = 1000;
@@ -39,11 +39,6 @@ interface Tally {
   matchedCandidates: number;
 }
 
-const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
-  ['.html', 'text/html'],
-  ['.md', 'text/markdown'],
-  ['.txt', 'text/plain'],
-]);
 
 const collapse = (s: string): string => s.replace(/\s+/g, ' ').trim();
 const sameValue = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
@@ -123,9 +118,10 @@ async function main(): Promise<void> {
   const unitMismatches: Array<{ page: string; value: number; label_unit: string; candidate_units: string[]; sentence: string }> = [];
   let extractMs = 0;
   for (const entry of index) {
-    const contentType = CONTENT_TYPES.get(extname(entry.path).toLowerCase());
+    const contentType = contentTypeFor(entry.path);
     if (contentType === undefined) throw new Error(`${entry.path}: no content type for this extension`);
-    const page = pageText(await readFile(join(dir, entry.path), 'utf8'), contentType);
+    const body = await readFile(join(dir, entry.path));
+    const page = await readPage({ body, text: contentType.startsWith('text/') ? body.toString('utf8') : '', contentType });
     const text = collapse(page.text);
     const pageLabels = labels.get(entry.path) ?? [];
     for (const l of pageLabels) {
@@ -183,7 +179,7 @@ async function main(): Promise<void> {
   const md = [
     '# Extraction accuracy',
     '',
-    'Every statistic a careful analyst would take from the main content of each sample-corpus page, labelled by hand in `packages/corpus/sample/labels.json` (value with scale words applied, normalized unit, a verbatim fragment of its sentence), against the candidates `@stats-agent/extractor` returns for that page (page text by `pageText`, up to 1,000 candidates). A label is found when a candidate has its value and an excerpt containing its fragment; unit accuracy is the share of found labels with a candidate of the same unit; precision is the share of candidates that match a label. Reproduce: `pnpm --filter @stats-agent/bench bench:extract`; the JSON lists the first missed labels, unmatched candidates and unit mismatches.',
+    'Every statistic a careful analyst would take from the main content of each sample-corpus page, labelled by hand in `packages/corpus/sample/labels.json` (value with scale words applied, normalized unit, a verbatim fragment of its sentence), against the candidates `@stats-agent/extractor` returns for that page (page text by `readPage`, as the agents read it: PDFs through pdf.js; up to 1,000 candidates). A label is found when a candidate has its value and an excerpt containing its fragment; unit accuracy is the share of found labels with a candidate of the same unit; precision is the share of candidates that match a label. Reproduce: `pnpm --filter @stats-agent/bench bench:extract`; the JSON lists the first missed labels, unmatched candidates and unit mismatches.',
     '',
     `## sample: ${o.pages} pages, ${o.labels} labels, ${o.candidates} candidates — recall ${o.recall_pct}%, precision ${o.precision_pct}%, unit accuracy ${o.unit_accuracy_pct}%`,
     '',

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { documentUrl, listDocuments } from '@stats-agent/corpus';
-import { pageText, splitSentences } from '@stats-agent/text';
+import { readPage, splitSentences } from '@stats-agent/text';
 import MiniSearch from 'minisearch';
 import { z } from 'zod';
 import { dedupeByUrl } from './canonical-url.js';
@@ -84,8 +84,9 @@ export class LocalIndex {
     });
     const batch: IndexedDoc[] = [];
     for (const [i, d] of listed.entries()) {
-      const body = await readFile(d.absolutePath, 'utf8');
-      const page = pageText(body, d.contentType);
+      const body = await readFile(d.absolutePath);
+      // PDFs through pdf.js, every other type by its MIME type: the same text the agents read.
+      const page = await readPage({ body, text: d.contentType.startsWith('text/') ? body.toString('utf8') : '', contentType: d.contentType });
       const m = manifest.get(d.path);
       const doc = { id: i, path: d.path, title: page.title || d.title, text: page.text, publisher: m?.publisher ?? '', publisherDomain: m?.domain ?? '' };
       docs.set(i, doc);

@@ -34,7 +34,7 @@ describe('listDocuments', { timeout: 30_000 }, () => {
       assert.ok(isAbsolute(doc.absolutePath) && existsSync(doc.absolutePath), doc.absolutePath);
       assert.ok(doc.bytes > 0 && doc.mtimeMs > 0);
       assert.ok(doc.title.length > 0 && !/&[a-z]+;/.test(doc.title), `${doc.path}: ${doc.title}`);
-      const expected = doc.path.endsWith('.html') ? HTML : doc.path.endsWith('.md') ? MARKDOWN : TEXT;
+      const expected = doc.path.endsWith('.html') ? HTML : doc.path.endsWith('.md') ? MARKDOWN : doc.path.endsWith('.pdf') ? 'application/pdf' : TEXT;
       assert.equal(doc.contentType, expected);
     }
     const solar = docs.find((d) => d.path === 'energy/solar-capacity-2023.html');

@@ -35,6 +35,7 @@ const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
   ['.md', 'text/markdown; charset=utf-8'],
   ['.markdown', 'text/markdown; charset=utf-8'],
   ['.txt', 'text/plain; charset=utf-8'],
+  ['.pdf', 'application/pdf'],
 ]);
 
 /** The content type a corpus file is served with, or undefined when its extension is not served. */
@@ -70,7 +71,7 @@ interface Candidate {
 }
 
 /**
- * Lists the .html/.htm/.md/.markdown/.txt files under `dir`, recursively, sorted by path.
+ * Lists the .html/.htm/.md/.markdown/.txt/.pdf files under `dir`, recursively, sorted by path.
  * Dotfiles and dot-folders are skipped, as are symlinks resolving outside `dir` and files
  * larger than `maxFileBytes`. Only the first 64 KiB of each file is read, for its title.
  *
@@ -200,6 +201,8 @@ async function describe(candidate: Candidate, maxFileBytes: number): Promise<Cor
  * non-empty line of plain text. Undefined when there is none.
  */
 export function extractTitle(text: string, contentType: string): string | undefined {
+  // A PDF's title is in its metadata, which only a PDF reader gets at: the path names it here.
+  if (!contentType.startsWith('text/')) return undefined;
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   if (contentType.startsWith('text/html')) {
     const inner = (pattern: RegExp): string | undefined =>

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { pdfToText } from '@stats-agent/text';
 import { listDocuments, sampleCorpusDir } from './documents.js';
 
 interface ManifestEntry {
@@ -55,7 +56,13 @@ async function allFiles(root: string, rel: string): Promise<string[]> {
 
 async function pages(): Promise<{ path: string; text: string }[]> {
   const entries = await manifest();
-  return Promise.all(entries.map(async (e) => ({ path: e.path, text: await readFile(join(dir, e.path), 'utf8') })));
+  return Promise.all(
+    entries.map(async (e) => ({
+      path: e.path,
+      // The one PDF report is read as the agents read it.
+      text: e.path.endsWith('.pdf') ? (await pdfToText(await readFile(join(dir, e.path)))).text : await readFile(join(dir, e.path), 'utf8'),
+    })),
+  );
 }
 
 describe('sample corpus', { timeout: 20_000 }, () => {
@@ -74,10 +81,11 @@ describe('sample corpus', { timeout: 20_000 }, () => {
     );
     const titles = new Map(documents.map((d) => [d.path, d.title]));
     for (const entry of entries) {
-      assert.equal(entry.title, titles.get(entry.path), `title of ${entry.path}`);
+      // A PDF's title is in its metadata, which listDocuments does not parse: it lists the file name.
+      if (!entry.path.endsWith('.pdf')) assert.equal(entry.title, titles.get(entry.path), `title of ${entry.path}`);
       assert.equal(entry.topic, entry.path.split('/')[0], `topic of ${entry.path}`);
       assert.match(entry.domain, /^[a-z0-9-]+\.example$/, `domain of ${entry.path}`);
-      assert.match(entry.path, /^[a-z]+\/[a-z0-9-]+\.(html|md|txt)$/, `path of ${entry.path}`);
+      assert.match(entry.path, /^[a-z]+\/[a-z0-9-]+\.(html|md|txt|pdf)$/, `path of ${entry.path}`);
     }
   });
 
@@ -97,6 +105,7 @@ describe('sample corpus', { timeout: 20_000 }, () => {
     assert.deepEqual([...new Set(entries.map((e) => e.topic))].sort(), [...TOPICS].sort());
     assert.ok(entries.filter((e) => e.path.endsWith('.md')).length >= 4, 'at least 4 Markdown pages');
     assert.ok(entries.filter((e) => e.path.endsWith('.txt')).length >= 2, 'at least 2 text pages');
+    assert.ok(entries.filter((e) => e.path.endsWith('.pdf')).length >= 1, 'at least one PDF report');
   });
 
   it('has pages of 250-600 words with several numbers and the sample footer', { timeout: 5_000 }, async () => {

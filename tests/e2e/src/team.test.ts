@@ -58,6 +58,18 @@ describe('the launched team', { timeout: 240_000 }, () => {
     assert.ok((all.body['statistics'] as Array<{ source: string }>).some((s) => !reputable.has(s.source)), 'without the flag, others appear too');
   });
 
+  test('statistics in a PDF report are found, verified and located like any page', async () => {
+    const r = await orchestrate(team, { topic: 'offshore wind capacity', min_verified_stats: 5 });
+    assert.equal(r.status, 200);
+    const stats = r.body['statistics'] as Array<{ source_url: string; value: number; unit: string; excerpt: string; verification: { excerpt_start: number; text_sha256: string } }>;
+    const fromPdf = stats.filter((s) => s.source_url.endsWith('/energy/offshore-wind-report-2023.pdf'));
+    assert.ok(fromPdf.length >= 3, JSON.stringify(stats.map((s) => s.source_url)));
+    const capacity = fromPdf.find((s) => s.value === 75.2 && s.unit === 'GW');
+    assert.ok(capacity, JSON.stringify(fromPdf.map((s) => [s.value, s.unit])));
+    assert.match(capacity.excerpt, /installed worldwide reached 75\.2 GW at the end of 2023/);
+    assert.ok(capacity.verification.excerpt_start >= 0 && capacity.verification.text_sha256.length === 64);
+  });
+
   test('POST /v1/verify re-checks candidates in their sources: a tampered value or excerpt fails', async () => {
     const found = await orchestrate(team, { topic: 'urban population growth', min_verified_stats: 1 });
     const stat = (found.body['statistics'] as Array<Record<string, unknown>>)[0];
