@@ -6,6 +6,7 @@ import { ApiError, authHeaders, resolveApiKey, verify, type SearchParams } from 
 import { formatTable, formatVerdicts } from './format.js';
 import { formatProgress, searchWithProgress } from './runs.js';
 import { registerAuditCommand } from './audit-command.js';
+import { registerAdminCommands } from './admin-command.js';
 
 const DEFAULT_URL = process.env['STATS_AGENT_URL'] ?? 'http://127.0.0.1:8000';
 
@@ -168,5 +169,6 @@ program
   });
 
 registerAuditCommand(program);
+registerAdminCommands(program);
 
 program.parseAsync().catch(fail);
