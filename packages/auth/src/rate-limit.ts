@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { connectRedis } from '@stats-agent/cache';
+import type { Redis } from 'ioredis';
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /**
@@ -114,21 +115,5 @@ export function createRateLimiter(opts: RateLimitOptions): RateLimiter {
   };
 }
 
-/**
- * An ioredis client for the limiter: no offline queue (a command while disconnected fails at
- * once instead of waiting), one retry, and a deadline on connecting and on every command, so a
- * sick Redis costs a request at most `timeoutMs` before the memory fallback answers. Attach an
- * `error` listener (the caller logs); close with `quit()`.
- */
-export function createRedisClient(url: string, opts: { timeoutMs?: number } = {}): Redis {
-  const timeoutMs = opts.timeoutMs ?? 500;
-  return new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: Math.max(1000, timeoutMs * 4),
-    commandTimeout: timeoutMs,
-    // Reconnect with a capped backoff forever; requests meanwhile use the memory fallback.
-    retryStrategy: (times) => Math.min(times * 200, 5000),
-    lazyConnect: false,
-  });
-}
+/** An ioredis client for the limiter (and the caches): see `connectRedis` in @stats-agent/cache. */
+export const createRedisClient = connectRedis;
