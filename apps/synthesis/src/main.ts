@@ -14,7 +14,8 @@ import { SYNTHESIS_SERVICE, registerSynthesis } from './server.js';
 runMain('synthesis', async () => {
   const config = loadConfig();
   const logger = createLogger({ service: 'synthesis', level: config.LOG_LEVEL });
-  if (config.audit.hmacKey) registerSecretValues([config.audit.hmacKey], 'audit');
+  // A secret read from the config, not @stats-agent/secrets: never in a log line.
+  if (config.audit.hmacKey) registerSecretValues([config.audit.hmacKey], 'config');
   const metrics = createMetrics('synthesis');
   const auditLog = config.audit.file ? await AuditLog.open(auditLogOptions(config.audit, { logger })) : undefined;
   const system = { kind: 'system', id: 'synthesis' } as const;

@@ -12,7 +12,8 @@ import { VERIFICATION_SERVICE, registerVerification } from './server.js';
 runMain('verification', async () => {
   const config = loadConfig();
   const logger = createLogger({ service: 'verification', level: config.LOG_LEVEL });
-  if (config.audit.hmacKey) registerSecretValues([config.audit.hmacKey], 'audit');
+  // A secret read from the config, not @stats-agent/secrets: never in a log line.
+  if (config.audit.hmacKey) registerSecretValues([config.audit.hmacKey], 'config');
   const metrics = createMetrics('verification');
   // Verification holds no API key; its audit log records the callers it refused.
   const auditLog = config.audit.file ? await AuditLog.open(auditLogOptions(config.audit, { logger })) : undefined;

@@ -4,6 +4,7 @@
 // fake of the OpenAI API by synthesis, the audit HMAC key keys every service's chain, the
 // development API key authenticates requests, wrong keys and a token-shaped string are refused.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { status, type Client } from '@grpc/grpc-js';
 import { readHead, verifyAudit, type AuditRecord } from '@stats-agent/audit';
-import { launchTeam, type Team } from '@stats-agent/launcher';
+import { launchTeam, SCRIPTS, type Team } from '@stats-agent/launcher';
 import { DOCUMENT_CLOSE, DOCUMENT_OPEN } from '@stats-agent/llm';
 import { openAiAnswer, startFakeLlm, statisticsJson, type FakeLlmServer, type FakeStatistic, type RecordedRequest } from '@stats-agent/llm/testing';
 import { loadProtos, type VerificationServiceClient } from '@stats-agent/proto';
@@ -227,4 +228,26 @@ describe('no secret in any log', { timeout: 120_000 }, () => {
       assert.equal((await verifyAudit({ file }, { firstSegment: true }).catch(() => ({ ok: false }))).ok, false, `${service}: needs the key`);
     }
   });
+});
+
+test('synthesis without its LLM key exits 1 naming the variable, and its audit log records secret.load_failed', { timeout: 30_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'leak-nokey-'));
+  try {
+    const file = join(dir, 'synthesis.audit.log');
+    const r = spawnSync(process.execPath, [SCRIPTS.synthesis], {
+      env: { PATH: process.env['PATH'], SPIFFE_ENDPOINT_SOCKET: 'unix:///nonexistent/stats-agent/agent.sock', GRPC_PORT: '0', ADMIN_PORT: '0', LLM_PROVIDER: 'anthropic', AUDIT_LOG_FILE: file, AUDIT_HMAC_KEY },
+      encoding: 'utf8',
+      timeout: 25_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /ANTHROPIC_API_KEY is required: set ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE/);
+    assert.ok(!r.stderr.includes(AUDIT_HMAC_KEY));
+    const records = await auditRecords(file);
+    assert.deepEqual(records.map((x) => x.action), ['audit.started', 'secret.load_failed']);
+    assert.deepEqual(records[1]?.actor, { kind: 'system', id: 'synthesis' });
+    const v = await verifyAudit({ file }, { head: await readHead(`${file}.head`), hmacKey: AUDIT_HMAC_KEY, firstSegment: true });
+    assert.equal(v.ok, true, JSON.stringify(v.problems));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
