@@ -70,6 +70,25 @@ describe('the launched team', { timeout: 240_000 }, () => {
     assert.ok(capacity.verification.excerpt_start >= 0 && capacity.verification.text_sha256.length === 64);
   });
 
+  test('erasing a subject deletes its runs and makes the research agent forget its topics, over mTLS', async () => {
+    const auth = { authorization: `Bearer ${team.apiKey}`, 'content-type': 'application/json' };
+    const created = await fetch(`${team.orchestratorUrl}/v1/runs`, { method: 'POST', headers: auth, body: JSON.stringify({ topic: 'household size', min_verified_stats: 2 }) });
+    assert.equal(created.status, 202);
+    const { run_id: id } = (await created.json()) as { run_id: string };
+    for (let i = 0; i < 200; i++) {
+      const v = (await (await fetch(`${team.orchestratorUrl}/v1/runs/${id}`, { headers: auth })).json()) as { status: string };
+      if (v.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const erased = await fetch(`${team.orchestratorUrl}/v1/subjects/${encodeURIComponent('api_key:dev')}`, { method: 'DELETE', headers: auth });
+    assert.equal(erased.status, 200);
+    const body = (await erased.json()) as { erased: { runs: number }; cache: { reached: boolean; topics: number } };
+    assert.ok(body.erased.runs >= 1);
+    assert.deepEqual([body.cache.reached, body.cache.topics >= 1], [true, true]);
+    assert.equal((await fetch(`${team.orchestratorUrl}/v1/runs/${id}`, { headers: auth })).status, 404);
+    assert.ok(await waitForLog(team, 'research', (l) => l.msg === 'topics forgotten'), 'the research agent forgot the topics');
+  });
+
   test('POST /v1/verify re-checks candidates in their sources: a tampered value or excerpt fails', async () => {
     const found = await orchestrate(team, { topic: 'urban population growth', min_verified_stats: 1 });
     const stat = (found.body['statistics'] as Array<Record<string, unknown>>)[0];
