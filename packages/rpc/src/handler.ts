@@ -88,7 +88,13 @@ export function unary<S extends z.ZodType, Res>(
     if (key === undefined) pending = handler(parsed.data, ctx);
     else {
       const entry = IdempotencyCache.entryKey(ctx.caller?.toString() ?? '', name, key, parsed.data);
-      const { value, repeated } = idempotency.run(entry, () => handler(parsed.data, ctx));
+      // An answer produced while the call was being cancelled (its fetches aborted half-way) is
+      // not an answer to remember: the repeat of a cancelled call must do the work again.
+      const { value, repeated } = idempotency.run(entry, async () => {
+        const result = await handler(parsed.data, ctx);
+        if (controller.signal.aborted) throw new Error(`${name}: cancelled while answering; not kept`);
+        return result;
+      });
       if (repeated) logger.info({ idempotency_key: key }, 'repeated call answered from the first');
       // A repeat whose first call then fails (cancelled by its own caller, say) does the work itself.
       pending = repeated ? value.catch(() => handler(parsed.data, ctx)) : value;
