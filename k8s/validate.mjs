@@ -832,7 +832,8 @@ export function validateDocs(docs, expect = {}) {
           }
         }
         for (const e of c.env ?? []) {
-          if (/(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)/i.test(e.name) && e.value !== undefined) fail(`${p}: ${e.name} has a literal value; secrets come from a Secret, a file or Vault`);
+          // A *_FILE variable holds the path of a mounted secret, not the secret.
+          if (/(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)/i.test(e.name) && !/_FILE$/.test(e.name) && e.value !== undefined) fail(`${p}: ${e.name} has a literal value; secrets come from a Secret, a file or Vault`);
         }
       }
     });
