@@ -9,6 +9,7 @@ import type { CandidateStatistic__Output } from '@stats-agent/proto';
 import type { NextFunction, Request, Response as ExpressResponse } from 'express';
 import { RunService, type Execute } from '../runs.js';
 import { openStore, type RunStore } from '@stats-agent/store';
+import { postgresForTests } from '@stats-agent/store/testing';
 import type { AuditEvent } from '@stats-agent/audit';
 import { orchestrate, type Agents } from '../workflow.js';
 import { createHttpApp } from './app.js';
@@ -227,128 +228,163 @@ const until = async (what: string, check: () => Promise<boolean>, ms = 10_000): 
   }
 };
 
-describe('durable runs', { timeout: 90_000 }, () => {
+/**
+ * The durable-run tests, once against the embedded store (PGlite) and once against a Postgres
+ * server — `DATABASE_URL`, else a temporary one on loopback when PostgreSQL is installed.
+ */
+function durableRuns(backend: string, skip: string | false, open: () => Promise<{ store: RunStore; close: () => Promise<void> }>): void {
+  let opened: { store: RunStore; close: () => Promise<void> } | undefined;
+  let saved: RunStore | undefined;
+  describe(`durable runs (${backend})`, { timeout: 120_000, skip }, () => {
+    before(async () => {
+      opened = await open();
+      saved = store;
+      store = opened.store;
+    }, { timeout: 90_000 });
+    after(async () => {
+      if (saved) store = saved;
+      await opened?.close();
+    }, { timeout: 30_000 });
   test('runs beyond maxActive are refused with 503 at once, not queued', T, async () => {
-    const gated = gatedAgents();
-    const runs = serviceFor(gated.agents, { maxActive: 2 });
-    await runs.create('a', input);
-    await runs.create('a', input);
-    await assert.rejects(runs.create('a', input), (e: { status?: number }) => e.status === 503);
-    assert.equal(runs.activeCount, 2);
-    gated.release();
-    await runs.drain(5_000);
-    assert.equal(runs.activeCount, 0);
-  });
-
-  test('every candidate is an item with its state, and the run records its workflow version and steps', T, async () => {
-    const gated = gatedAgents();
-    gated.release();
-    const runs = serviceFor(gated.agents);
-    const run = await runs.create('owner-items', { ...input, min_verified_stats: 4, workflow_version: '1.1.0' });
-    await until('the run to finish', async () => (await runs.get(run.id, 'owner-items'))?.status === 'succeeded');
-    const done = await runs.get(run.id, 'owner-items');
-    assert.equal(done?.workflow_version, '1.1.0');
-    const items = await store.itemsOf(run.id);
-    assert.equal(items.length, 4);
-    assert.ok(items.every((i) => i.status === 'verified' && i.attempts === 1));
-    const steps = await store.completedSteps(run.id);
-    assert.deepEqual(steps.map((st) => `${st.round}:${st.stage}`), ['1:research', '1:synthesis', '1:verification', '2:research', '2:synthesis', '2:verification']);
-    await runs.drain(1000);
-  });
-
-  test('a run whose worker died is resumed by another from its last finished step, with the uninterrupted result', { timeout: 30_000 }, async () => {
-    const reference = gatedAgents();
-    reference.release();
-    const refService = serviceFor(reference.agents, { instanceId: 'ref' });
-    const ref = await refService.create('owner-resume', { ...input, min_verified_stats: 4, max_candidates: 20 });
-    await until('the reference run', async () => (await refService.get(ref.id, 'owner-resume'))?.status === 'succeeded');
-    await refService.drain(1000);
-
-    // Worker 1 takes the run and "dies" inside round 1's synthesis: its lease is never renewed again.
-    const dying = gatedAgents();
-    let searches = 0;
-    const search = dying.agents.search.bind(dying.agents);
-    dying.agents.search = async (req, cs) => {
-      searches++;
-      return search(req, cs);
-    };
-    const first = serviceFor(dying.agents, { instanceId: 'worker-1', leaseMs: 1000 });
-    const run = await first.create('owner-resume', { ...input, min_verified_stats: 4, max_candidates: 20 });
-    await until('round 1 research to be recorded', async () => (await store.completedSteps(run.id)).length >= 1);
-    // Simulate SIGKILL: the worker stops renewing its lease and never gives the run back (its
-    // synthesis call hangs forever). The real process kill is tested end to end in tests/e2e.
-    clearInterval((first as unknown as { local: Map<string, { leaseTimer?: NodeJS.Timeout }> }).local.get(run.id)?.leaseTimer);
-
-    const survivor = gatedAgents();
-    survivor.release();
-    let resumedSearches = 0;
-    const search2 = survivor.agents.search.bind(survivor.agents);
-    survivor.agents.search = async (req, cs) => {
-      resumedSearches++;
-      return search2(req, cs);
-    };
-    const audits: AuditEvent[] = [];
-    const second = serviceFor(survivor.agents, { instanceId: 'worker-2', leaseMs: 1000, audit: (e) => audits.push(e) });
-    second.start();
-    await until('the resumed run to finish', async () => (await second.get(run.id, 'owner-resume'))?.status === 'succeeded', 15_000);
-    const resumed = await second.get(run.id, 'owner-resume');
-    const refDone = await refService.get(ref.id, 'owner-resume');
-    const strip = (r: unknown) => JSON.parse(JSON.stringify(r, (k, v: unknown) => (k === 'timestamp' || k === 'date_found' || k === 'fetched_at' ? '' : v))) as unknown;
-    assert.deepEqual(strip(resumed?.result), strip(refDone?.result));
-    assert.equal(searches, 1, 'worker 1 searched round 1');
-    assert.equal(resumedSearches, 1, 'worker 2 did not search round 1 again, only round 2');
-    assert.ok((resumed?.attempts ?? 0) >= 2);
-    assert.ok(audits.some((a) => a.action === 'run.resumed' && a.resource === `run:${run.id}`));
-    const events = await store.eventsAfter(run.id, 0);
-    const progress = events.filter((e) => e.type === 'progress').map((e) => `${(e.data as { round: number }).round}:${(e.data as { stage: string }).stage}`);
-    assert.equal(new Set(progress).size, progress.length, 'no progress reported twice');
-    assert.equal(events.at(-1)?.type, 'done');
-    await second.drain(1000);
-    await first.drain(100);
-  });
-
-  test('a run whose agent stays unavailable is retried, then dead-lettered with its last error', T, async () => {
-    const down: Agents = {
-      ...gatedAgents().agents,
-      search: async () => {
-        throw Object.assign(new Error('14 UNAVAILABLE'), { code: 14, details: 'connect ECONNREFUSED', metadata: {} });
-      },
-    };
-    const runs = new RunService({
-      store,
-      logger: quiet,
-      execute: (i, v, hooks) => orchestrate(i, down, { ...settings, retry: { attempts: 1, baseMs: 1, maxMs: 1 }, requestId: hooks.runId, signal: hooks.signal, deadline: Date.now() + 5000 }),
-      instanceId: 'dlq-worker',
-      defaultVersion: '1.0.0',
-      maxActive: 2,
-      leaseMs: 1000,
-      sweepMs: 50,
-      maxAttempts: 2,
+      const gated = gatedAgents();
+      const runs = serviceFor(gated.agents, { maxActive: 2 });
+      await runs.create('a', input);
+      await runs.create('a', input);
+      await assert.rejects(runs.create('a', input), (e: { status?: number }) => e.status === 503);
+      assert.equal(runs.activeCount, 2);
+      gated.release();
+      await runs.drain(5_000);
+      assert.equal(runs.activeCount, 0);
     });
-    runs.start();
-    const run = await runs.create('owner-dlq', input);
-    await until('the run to be dead-lettered', async () => (await runs.get(run.id, 'owner-dlq'))?.status === 'dead');
-    const letters = await store.listDeadLetters({ runId: run.id });
-    assert.equal(letters.length, 1);
-    assert.equal(letters[0]?.kind, 'run');
-    assert.match(letters[0]?.lastError ?? '', /research agent is unavailable/);
-    const events = await store.eventsAfter(run.id, 0);
-    assert.equal(events.at(-1)?.type, 'error');
-    await runs.drain(1000);
+  
+    test('every candidate is an item with its state, and the run records its workflow version and steps', T, async () => {
+      const gated = gatedAgents();
+      gated.release();
+      const runs = serviceFor(gated.agents);
+      const run = await runs.create('owner-items', { ...input, min_verified_stats: 4, workflow_version: '1.1.0' });
+      await until('the run to finish', async () => (await runs.get(run.id, 'owner-items'))?.status === 'succeeded');
+      const done = await runs.get(run.id, 'owner-items');
+      assert.equal(done?.workflow_version, '1.1.0');
+      const items = await store.itemsOf(run.id);
+      assert.equal(items.length, 4);
+      assert.ok(items.every((i) => i.status === 'verified' && i.attempts === 1));
+      const steps = await store.completedSteps(run.id);
+      assert.deepEqual(steps.map((st) => `${st.round}:${st.stage}`), ['1:research', '1:synthesis', '1:verification', '2:research', '2:synthesis', '2:verification']);
+      await runs.drain(1000);
+    });
+  
+    test('a run whose worker died is resumed by another from its last finished step, with the uninterrupted result', { timeout: 30_000 }, async () => {
+      const reference = gatedAgents();
+      reference.release();
+      const refService = serviceFor(reference.agents, { instanceId: 'ref' });
+      const ref = await refService.create('owner-resume', { ...input, min_verified_stats: 4, max_candidates: 20 });
+      await until('the reference run', async () => (await refService.get(ref.id, 'owner-resume'))?.status === 'succeeded');
+      await refService.drain(1000);
+  
+      // Worker 1 takes the run and "dies" inside round 1's synthesis: its lease is never renewed again.
+      const dying = gatedAgents();
+      let searches = 0;
+      const search = dying.agents.search.bind(dying.agents);
+      dying.agents.search = async (req, cs) => {
+        searches++;
+        return search(req, cs);
+      };
+      const first = serviceFor(dying.agents, { instanceId: 'worker-1', leaseMs: 1000 });
+      const run = await first.create('owner-resume', { ...input, min_verified_stats: 4, max_candidates: 20 });
+      await until('round 1 research to be recorded', async () => (await store.completedSteps(run.id)).length >= 1);
+      // Simulate SIGKILL: the worker stops renewing its lease and never gives the run back (its
+      // synthesis call hangs forever). The real process kill is tested end to end in tests/e2e.
+      clearInterval((first as unknown as { local: Map<string, { leaseTimer?: NodeJS.Timeout }> }).local.get(run.id)?.leaseTimer);
+  
+      const survivor = gatedAgents();
+      survivor.release();
+      let resumedSearches = 0;
+      const search2 = survivor.agents.search.bind(survivor.agents);
+      survivor.agents.search = async (req, cs) => {
+        resumedSearches++;
+        return search2(req, cs);
+      };
+      const audits: AuditEvent[] = [];
+      const second = serviceFor(survivor.agents, { instanceId: 'worker-2', leaseMs: 1000, audit: (e) => audits.push(e) });
+      second.start();
+      await until('the resumed run to finish', async () => (await second.get(run.id, 'owner-resume'))?.status === 'succeeded', 15_000);
+      const resumed = await second.get(run.id, 'owner-resume');
+      const refDone = await refService.get(ref.id, 'owner-resume');
+      const strip = (r: unknown) => JSON.parse(JSON.stringify(r, (k, v: unknown) => (k === 'timestamp' || k === 'date_found' || k === 'fetched_at' ? '' : v))) as unknown;
+      assert.deepEqual(strip(resumed?.result), strip(refDone?.result));
+      assert.equal(searches, 1, 'worker 1 searched round 1');
+      assert.equal(resumedSearches, 1, 'worker 2 did not search round 1 again, only round 2');
+      assert.ok((resumed?.attempts ?? 0) >= 2);
+      assert.ok(audits.some((a) => a.action === 'run.resumed' && a.resource === `run:${run.id}`));
+      const events = await store.eventsAfter(run.id, 0);
+      const progress = events.filter((e) => e.type === 'progress').map((e) => `${(e.data as { round: number }).round}:${(e.data as { stage: string }).stage}`);
+      assert.equal(new Set(progress).size, progress.length, 'no progress reported twice');
+      assert.equal(events.at(-1)?.type, 'done');
+      await second.drain(1000);
+      await first.drain(100);
+    });
+  
+    test('a run whose agent stays unavailable is retried, then dead-lettered with its last error', T, async () => {
+      const down: Agents = {
+        ...gatedAgents().agents,
+        search: async () => {
+          throw Object.assign(new Error('14 UNAVAILABLE'), { code: 14, details: 'connect ECONNREFUSED', metadata: {} });
+        },
+      };
+      const runs = new RunService({
+        store,
+        logger: quiet,
+        execute: (i, v, hooks) => orchestrate(i, down, { ...settings, retry: { attempts: 1, baseMs: 1, maxMs: 1 }, requestId: hooks.runId, signal: hooks.signal, deadline: Date.now() + 5000 }),
+        instanceId: 'dlq-worker',
+        defaultVersion: '1.0.0',
+        maxActive: 2,
+        leaseMs: 1000,
+        sweepMs: 50,
+        maxAttempts: 2,
+      });
+      runs.start();
+      const run = await runs.create('owner-dlq', input);
+      await until('the run to be dead-lettered', async () => (await runs.get(run.id, 'owner-dlq'))?.status === 'dead');
+      const letters = await store.listDeadLetters({ runId: run.id });
+      assert.equal(letters.length, 1);
+      assert.equal(letters[0]?.kind, 'run');
+      assert.match(letters[0]?.lastError ?? '', /research agent is unavailable/);
+      const events = await store.eventsAfter(run.id, 0);
+      assert.equal(events.at(-1)?.type, 'error');
+      await runs.drain(1000);
+    });
+  
+    test('SIGTERM gives running runs back to the store at once; the next start resumes them', T, async () => {
+      const gated = gatedAgents();
+      const runs = serviceFor(gated.agents, { instanceId: 'draining' });
+      const run = await runs.create('owner-drain', input);
+      const draining = runs.drain(100);
+      await assert.rejects(runs.create('owner-drain', input), (e: { code?: string }) => e.code === 'shutting_down');
+      await draining;
+      assert.equal((await store.getRun(run.id))?.status, 'queued');
+      gated.release();
+      const next = serviceFor(gated.agents, { instanceId: 'next' });
+      next.start();
+      await until('the run to finish after restart', async () => (await next.get(run.id, 'owner-drain'))?.status === 'succeeded');
+      await next.drain(1000);
+    });
   });
+}
 
-  test('SIGTERM gives running runs back to the store at once; the next start resumes them', T, async () => {
-    const gated = gatedAgents();
-    const runs = serviceFor(gated.agents, { instanceId: 'draining' });
-    const run = await runs.create('owner-drain', input);
-    const draining = runs.drain(100);
-    await assert.rejects(runs.create('owner-drain', input), (e: { code?: string }) => e.code === 'shutting_down');
-    await draining;
-    assert.equal((await store.getRun(run.id))?.status, 'queued');
-    gated.release();
-    const next = serviceFor(gated.agents, { instanceId: 'next' });
-    next.start();
-    await until('the run to finish after restart', async () => (await next.get(run.id, 'owner-drain'))?.status === 'succeeded');
-    await next.drain(1000);
-  });
+durableRuns('PGlite', false, async () => {
+  const s = await openStore({ memory: true });
+  return { store: s, close: () => s.close() };
+});
+
+const pg = await postgresForTests({ databaseUrl: process.env['DATABASE_URL'] });
+durableRuns('Postgres', 'skip' in pg ? pg.skip : false, async () => {
+  if ('skip' in pg) throw new Error(pg.skip);
+  const s = await openStore({ databaseUrl: await pg.createDatabase() });
+  return {
+    store: s,
+    close: async () => {
+      await s.close();
+      await pg.stop();
+    },
+  };
 });
