@@ -78,7 +78,7 @@ async function cost(name: string, dir: string) {
     }
     const a = stats(sync);
     const b = stats(dur);
-    return { corpus: name, runs_each: sync.length, synchronous_ms: a, durable_ms: b, overhead_ms_p50: r1(b.p50 - a.p50), ratio_p50: r1((b.p50 / a.p50) * 100) / 100 };
+    return { corpus: name, runs_each: sync.length, synchronous_ms: a, durable_ms: b, overhead_ms_p50: r1(b.p50 - a.p50), ratio_p50: Math.round((b.p50 / a.p50) * 100) / 100 };
   } finally {
     await team.stop();
   }
