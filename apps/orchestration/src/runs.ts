@@ -154,7 +154,7 @@ export class RunService {
       lease: { owner: this.opts.instanceId, ms: this.opts.leaseMs },
     });
     this.audit('run.created', stored, 'success', meta);
-    this.execute(stored);
+    this.execute(stored, true);
     return toView(stored);
   }
 
@@ -264,17 +264,17 @@ export class RunService {
     this.bus.emit(runId);
   }
 
-  private execute(run: StoredRun): void {
+  private execute(run: StoredRun, fresh = false): void {
     const controller = new AbortController();
     const entry: { controller: AbortController; done: Promise<void>; leaseTimer?: NodeJS.Timeout } = { controller, done: Promise.resolve() };
     this.local.set(run.id, entry);
-    entry.done = this.executeRun(run, entry).finally(() => {
+    entry.done = this.executeRun(run, entry, fresh).finally(() => {
       this.local.delete(run.id);
       this.bus.emit(run.id);
     });
   }
 
-  private async executeRun(run: StoredRun, entry: { controller: AbortController; leaseTimer?: NodeJS.Timeout }): Promise<void> {
+  private async executeRun(run: StoredRun, entry: { controller: AbortController; leaseTimer?: NodeJS.Timeout }, fresh: boolean): Promise<void> {
     const { store, logger } = this.opts;
     const { controller } = entry;
     const leaseTimer = setInterval(() => {
@@ -289,18 +289,20 @@ export class RunService {
     entry.leaseTimer = leaseTimer;
     // Progress already recorded by an earlier attempt is not recorded again when replayed.
     const recorded = new Set(
-      (await store.eventsAfter(run.id, 0, { limit: 10_000 }).catch(() => []))
+      (fresh ? [] : await store.eventsAfter(run.id, 0, { limit: 10_000 }).catch(() => []))
         .filter((e) => e.type === 'progress')
         .map((e) => {
           const d = e.data as Progress;
           return `${d.round}:${d.stage}`;
         }),
     );
+    // The steps an earlier attempt finished, read once (a run just created here has none).
+    const finished = new Map<string, unknown>();
+    if (!fresh) {
+      for (const step of await store.completedSteps(run.id)) finished.set(step.idempotencyKey, step.output ?? undefined);
+    }
     const steps: StepStore = {
-      load: async (key) => {
-        const step = await store.getStep(`${run.id}:${key}`);
-        return step?.status === 'completed' ? (step.output ?? undefined) : undefined;
-      },
+      load: async (key) => finished.get(`${run.id}:${key}`),
       save: async (key, _agent: AgentName, output) => {
         await store.completeStep(run.id, Number(key.split(':')[0]), stageOf(key), `${run.id}:${key}`, output);
       },
@@ -319,10 +321,7 @@ export class RunService {
         onItems: async (e) => {
           if (e.stage === 'extracted') {
             const items = e.candidates.map((c) => ({ key: itemKey(c), candidate: c }));
-            for (let i = 0; i < items.length; i += 1000) await store.upsertItems(run.id, e.round, items.slice(i, i + 1000));
-            for (let i = 0; i < items.length; i += 1000) {
-              await store.markItems(run.id, items.slice(i, i + 1000).map((it) => ({ key: it.key, status: 'processing' as const })));
-            }
+            for (let i = 0; i < items.length; i += 1000) await store.upsertItems(run.id, e.round, items.slice(i, i + 1000), { processing: true });
           } else {
             const updates = e.results.flatMap((r) =>
               r.candidate ? [{ key: itemKey(r.candidate), status: r.verified ? ('verified' as const) : ('failed' as const), reason: r.reason, verdict: r }] : [],

@@ -489,8 +489,12 @@ export class RunStore {
 
   // ---------------------------------------------------------------- items
 
-  /** Adds candidates as `pending`; keys the run already has are left untouched (a resumed round re-adds them harmlessly). Returns how many were new. */
-  async upsertItems(runId: string, round: number, items: readonly { key: string; candidate: unknown }[]): Promise<number> {
+  /**
+   * Adds candidates as `pending`; keys the run already has are left untouched (a resumed round
+   * re-adds them harmlessly). With `processing`, adds them as `processing` at once (and moves
+   * existing unfinished ones there). Returns how many were new.
+   */
+  async upsertItems(runId: string, round: number, items: readonly { key: string; candidate: unknown }[], opts: { processing?: boolean } = {}): Promise<number> {
     text(runId, 'runId', ID_MAX);
     int(round, 'round', 0, 10_000);
     if (!Array.isArray(items)) throw invalid('items must be an array');
@@ -505,6 +509,21 @@ export class RunStore {
       seen.add(key);
     });
     const payload = toJsonText(batch, 'items');
+    if (opts.processing === true) {
+      // Added and handed to the verifier in one statement: new items start `processing` (one
+      // attempt); existing ones not yet final move to `processing` and count another attempt.
+      return this.run('upsertItems', async (q) => {
+        const { rows } = await q.query(
+          `INSERT INTO items (run_id, item_key, round, candidate, status, attempts)
+           SELECT $1, x.key, $2, x.candidate, 'processing', 1 FROM jsonb_to_recordset($3::text::jsonb) AS x(i integer, key text, candidate jsonb) ORDER BY x.i
+           ON CONFLICT (run_id, item_key) DO UPDATE SET status = 'processing', attempts = items.attempts + 1, updated_at = now()
+             WHERE items.status IN ('pending', 'processing')
+           RETURNING (xmax = 0) AS inserted`,
+          [runId, round, payload],
+        );
+        return rows.filter((r) => r['inserted'] === true).length;
+      });
+    }
     return this.run('upsertItems', async (q) => {
       const { rows } = await q.query(
         `INSERT INTO items (run_id, item_key, round, candidate)

@@ -287,6 +287,15 @@ export function repositorySuite(name: string, target: () => SuiteTarget): void {
       assert.deepEqual(items[0]?.verdict, verdict);
       assert.deepEqual((await store().itemsOf(run.id, { status: 'failed' })).map((i) => i.key), ['b']);
       assert.equal(await store().incrementAttempts(run.id, 'c'), 2);
+      // Added straight to processing (as the orchestrator hands them to the verifier): new ones
+      // start with one attempt, an unfinished one moves there with another, final ones stay.
+      assert.equal(await store().upsertItems(run.id, 2, [{ key: 'c', candidate: c(3) }, { key: 'a', candidate: c(1) }, { key: 'd', candidate: c(4) }], { processing: true }), 1);
+      assert.deepEqual((await store().itemsOf(run.id)).map((i) => [i.key, i.status, i.attempts]), [
+        ['a', 'verified', 1],
+        ['b', 'failed', 1],
+        ['c', 'processing', 3],
+        ['d', 'processing', 1],
+      ]);
       await rejectsWith(store().upsertItems('run_missing', 0, [{ key: 'x', candidate: {} }]), 'STORE_ERR_NOT_FOUND');
       await rejectsWith(
         store().upsertItems(run.id, 0, Array.from({ length: 1001 }, (_, i) => ({ key: `k${i}`, candidate: {} }))),
