@@ -15,7 +15,7 @@ import { createMetrics, startAdminServer } from '@stats-agent/metrics';
 import { observeSvid } from '@stats-agent/rpc';
 import { installShutdown, runMain } from '@stats-agent/runtime';
 import { createX509Source } from '@stats-agent/spiffe';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { createAgentClients } from './clients.js';
 import { loadConfig } from './config.js';
 import { createHttpApp } from './http/app.js';
@@ -120,7 +120,31 @@ runMain('orchestration', async () => {
   const audit = (e: AuditEvent): void => {
     auditLog?.append(e).catch((err: unknown) => logger.error({ err }, 'audit record not written'));
   };
-  logger.info({ store: store.kind, schema: store.migration.version, audit_log: config.audit.file ?? null, retention_days: config.RUN_RETENTION_DAYS }, 'run store open');
+  logger.info(
+    { store: store.kind, schema: store.migration.version, audit_log: config.audit.file ?? null, retention_days: config.RUN_RETENTION_DAYS, instance_id: instanceId },
+    'run store open (instance_id is the lease holder of the runs this process executes)',
+  );
+  // Runs by status and open dead letters, read from the store at each scrape (alert on them).
+  new Gauge({
+    name: 'stats_runs',
+    help: 'Runs in the store by status (all replicas).',
+    labelNames: ['status'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      const c = await store.counts().catch(() => undefined);
+      if (!c) return;
+      for (const [status, n] of Object.entries(c.runs)) this.set({ status }, n);
+    },
+  });
+  new Gauge({
+    name: 'stats_dead_letters_open',
+    help: 'Dead letters waiting for an operator (all replicas).',
+    registers: [metrics.registry],
+    async collect() {
+      const c = await store.counts().catch(() => undefined);
+      if (c) this.set(c.openDeadLetters);
+    },
+  });
 
   // Filled once the SVID is loaded; readiness reads it before that.
   const state: { clients?: ReturnType<typeof createAgentClients> } = {};
