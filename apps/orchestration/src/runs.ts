@@ -119,6 +119,7 @@ const FINAL: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled
 export class RunService {
   private readonly local = new Map<string, { controller: AbortController; done: Promise<void>; leaseTimer?: NodeJS.Timeout }>();
   private readonly bus = new EventEmitter();
+  private readonly eventChains = new Map<string, Promise<void>>();
   private followers = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping = false;
@@ -255,13 +256,26 @@ export class RunService {
     }
   }
 
-  private async event(runId: string, type: RunEvent['type'], data: Record<string, unknown>): Promise<void> {
-    try {
-      await this.opts.store.appendEvent(runId, type, data);
-    } catch (err) {
-      this.opts.logger.warn({ err, run_id: runId, type }, 'could not record a run event');
-    }
-    this.bus.emit(runId);
+  /**
+   * Appends a run event. The events of one run are written one after another, in the order they
+   * were emitted (progress is not awaited by the workflow, so without this a late `progress`
+   * could land after `done`).
+   */
+  private event(runId: string, type: RunEvent['type'], data: Record<string, unknown>): Promise<void> {
+    const previous = this.eventChains.get(runId) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        await this.opts.store.appendEvent(runId, type, data);
+      } catch (err) {
+        this.opts.logger.warn({ err, run_id: runId, type }, 'could not record a run event');
+      }
+      this.bus.emit(runId);
+    });
+    this.eventChains.set(runId, next);
+    void next.then(() => {
+      if (this.eventChains.get(runId) === next) this.eventChains.delete(runId);
+    });
+    return next;
   }
 
   private execute(run: StoredRun, fresh = false): void {

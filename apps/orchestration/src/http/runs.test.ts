@@ -316,6 +316,8 @@ function durableRuns(backend: string, skip: string | false, open: () => Promise<
       assert.equal(resumedSearches, 1, 'worker 2 did not search round 1 again, only round 2');
       assert.ok((resumed?.attempts ?? 0) >= 2);
       assert.ok(audits.some((a) => a.action === 'run.resumed' && a.resource === `run:${run.id}`));
+      // `done` is written just after the status (see RunService.follow).
+      await until('the done event', async () => (await store.eventsAfter(run.id, 0)).at(-1)?.type === 'done');
       const events = await store.eventsAfter(run.id, 0);
       const progress = events.filter((e) => e.type === 'progress').map((e) => `${(e.data as { round: number }).round}:${(e.data as { stage: string }).stage}`);
       assert.equal(new Set(progress).size, progress.length, 'no progress reported twice');
@@ -349,8 +351,7 @@ function durableRuns(backend: string, skip: string | false, open: () => Promise<
       assert.equal(letters.length, 1);
       assert.equal(letters[0]?.kind, 'run');
       assert.match(letters[0]?.lastError ?? '', /research agent is unavailable/);
-      const events = await store.eventsAfter(run.id, 0);
-      assert.equal(events.at(-1)?.type, 'error');
+      await until('the error event', async () => (await store.eventsAfter(run.id, 0)).at(-1)?.type === 'error');
       await runs.drain(1000);
     });
   
