@@ -10,7 +10,7 @@ import {
   principalOf as authPrincipalOf,
   requireScope,
 } from '@stats-agent/auth';
-import { createLogger, registerSecretValues } from '@stats-agent/logging';
+import { createLogger, registerSecretValues, urlPasswords } from '@stats-agent/logging';
 import { createMetrics, startAdminServer } from '@stats-agent/metrics';
 import { observeSvid } from '@stats-agent/rpc';
 import { installShutdown, runMain } from '@stats-agent/runtime';
@@ -31,7 +31,7 @@ runMain('orchestration', async () => {
   const config = loadConfig();
   const logger = createLogger({ service: 'orchestration', level: config.LOG_LEVEL });
   // Secrets that come from the config, not @stats-agent/secrets: never in a log line.
-  registerSecretValues([...(config.audit.hmacKey ? [config.audit.hmacKey] : []), ...urlPassword(config.REDIS_URL), ...urlPassword(config.DATABASE_URL)], 'config');
+  registerSecretValues([...(config.audit.hmacKey ? [config.audit.hmacKey] : []), ...urlPasswords(config.REDIS_URL), ...urlPasswords(config.DATABASE_URL)], 'config');
   const metrics = createMetrics('orchestration');
   const httpDuration = new Histogram({
     name: 'http_server_request_duration_seconds',
@@ -301,13 +301,3 @@ runMain('orchestration', async () => {
   });
 });
 
-/** The password in a URL as written and decoded (none for no password or an unparsable URL). */
-function urlPassword(url: string | undefined): string[] {
-  if (url === undefined) return [];
-  try {
-    const { password } = new URL(url);
-    return password ? [password, decodeURIComponent(password)] : [];
-  } catch {
-    return [];
-  }
-}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { connectRedis, createCache } from '@stats-agent/cache';
 import { AuditLog, auditLogOptions } from '@stats-agent/audit';
-import { createLogger, registerSecretValues } from '@stats-agent/logging';
+import { createLogger, registerSecretValues, urlPasswords } from '@stats-agent/logging';
 import { createMetrics } from '@stats-agent/metrics';
 import { startAgent } from '@stats-agent/rpc';
 import { installShutdown, orchestratorIdOf, runMain } from '@stats-agent/runtime';
@@ -17,7 +17,7 @@ runMain('research', async () => {
   const config = loadConfig();
   const logger = createLogger({ service: 'research', level: config.LOG_LEVEL });
   // Secrets that come from the config rather than @stats-agent/secrets: never in a log line.
-  registerSecretValues([...(config.audit.hmacKey ? [config.audit.hmacKey] : []), ...redisPassword(config.REDIS_URL)], 'config');
+  registerSecretValues([...(config.audit.hmacKey ? [config.audit.hmacKey] : []), ...urlPasswords(config.REDIS_URL)], 'config');
   const auditLog = config.audit.file ? await AuditLog.open(auditLogOptions(config.audit, { logger })) : undefined;
   const system = { kind: 'system', id: 'research' } as const;
   const metrics = createMetrics('research');
@@ -91,13 +91,3 @@ runMain('research', async () => {
   installShutdown({ logger, timeoutMs: config.SHUTDOWN_GRACE_MS + 5000, steps: [{ name: 'agent', run: agent.stop }] });
 });
 
-/** The password in a redis:// URL as written and decoded (none for no password or an unparsable URL). */
-function redisPassword(url: string | undefined): string[] {
-  if (url === undefined) return [];
-  try {
-    const { password } = new URL(url);
-    return password ? [password, decodeURIComponent(password)] : [];
-  } catch {
-    return [];
-  }
-}

@@ -44,6 +44,10 @@ const schema = agentSchema('synthesis')
     /** LLM calls in flight at once (pages wait for a slot within their own deadline). */
     LLM_CONCURRENCY: envInt(4, 1, 32),
     MAX_CANDIDATES_PER_PAGE: envInt(25, 1, 200),
+    /** Page texts kept by URL (0: no cache), and how many; in Redis with REDIS_URL. */
+    PAGE_CACHE_TTL_MS: envInt(600_000, 0, 86_400_000),
+    PAGE_CACHE_MAX_ENTRIES: envInt(500, 1, 100_000),
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   })
   // `when` lets these run beside other problems, so every problem is reported at once.
   .superRefine((c, ctx) => {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { AuditLog, auditLogOptions } from '@stats-agent/audit';
-import { createLogger, registerSecretValues } from '@stats-agent/logging';
+import { createLogger, registerSecretValues, urlPasswords } from '@stats-agent/logging';
+import { connectRedis, createCache } from '@stats-agent/cache';
+import type { PageText } from '@stats-agent/text';
 import { createMetrics } from '@stats-agent/metrics';
 import { startAgent } from '@stats-agent/rpc';
 import { installShutdown, orchestratorIdOf, runMain } from '@stats-agent/runtime';
@@ -15,7 +17,7 @@ runMain('synthesis', async () => {
   const config = loadConfig();
   const logger = createLogger({ service: 'synthesis', level: config.LOG_LEVEL });
   // A secret read from the config, not @stats-agent/secrets: never in a log line.
-  if (config.audit.hmacKey) registerSecretValues([config.audit.hmacKey], 'config');
+  registerSecretValues([...(config.audit.hmacKey ? [config.audit.hmacKey] : []), ...urlPasswords(config.REDIS_URL)], 'config');
   const metrics = createMetrics('synthesis');
   const auditLog = config.audit.file ? await AuditLog.open(auditLogOptions(config.audit, { logger })) : undefined;
   const system = { kind: 'system', id: 'synthesis' } as const;
@@ -37,6 +39,18 @@ runMain('synthesis', async () => {
     { timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.FETCH_MAX_BYTES, allow: config.STATS_FETCH_ALLOW },
     { onRefusal: (reason) => logger.warn({ reason }, 'fetch refused by the SSRF policy') },
   );
+  // Page texts by URL for PAGE_CACHE_TTL_MS: in memory, or in Redis shared by the replicas.
+  const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL) : undefined;
+  redis?.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
+  const pages = config.PAGE_CACHE_TTL_MS > 0
+    ? createCache<PageText>({
+        namespace: 'synthesis:page',
+        ttlMs: config.PAGE_CACHE_TTL_MS,
+        maxEntries: config.PAGE_CACHE_MAX_ENTRIES,
+        ...(redis ? { redis } : {}),
+        onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'page cache unavailable; fetching without it'),
+      })
+    : undefined;
   const llmConfig = llmSettings(config, secrets);
   const llm = llmConfig === undefined ? undefined : createExtractor(llmConfig);
   logger.info({ extraction: llm === undefined ? 'rules' : `${llm.provider}:${llm.model}`, secrets: secrets.provider, audit_log: config.audit.file ?? null }, 'extraction configured');
@@ -47,7 +61,7 @@ runMain('synthesis', async () => {
     metrics,
     policy: synthesisPolicy(orchestratorIdOf(config), config.SPIFFE_TRUST_DOMAIN),
     register: (server) =>
-      registerSynthesis(server, { fetcher, concurrency: config.FETCH_CONCURRENCY, maxPerPage: config.MAX_CANDIDATES_PER_PAGE, llm, logger }),
+      registerSynthesis(server, { fetcher, ...(pages ? { pages } : {}), concurrency: config.FETCH_CONCURRENCY, maxPerPage: config.MAX_CANDIDATES_PER_PAGE, llm, logger }),
     // Who was refused, for the audit trail: the caller's SPIFFE ID (or `unknown`), the method.
     onDenied: (d) =>
       auditLog?.record({
@@ -61,6 +75,7 @@ runMain('synthesis', async () => {
       }),
     onStop: async () => {
       await fetcher.close();
+      redis?.disconnect();
       await llm?.close();
       await secrets.close();
       await auditLog?.close();

@@ -20,7 +20,7 @@ import { CENSOR, REDACT_PATHS, sanitizeForLog, serializeError } from './redact.j
 import { defaultScrubber, type SecretScrubber } from './scrub.js';
 
 export { CENSOR, REDACT_PATHS, SENSITIVE_KEYS, isSensitiveKey, sanitizeForLog, serializeError, type SafeError } from './redact.js';
-export { MAX_SCRUB_VALUES, MIN_SCRUB_LENGTH, SecretScrubber, defaultScrubber, registerSecretValues } from './scrub.js';
+export { MAX_SCRUB_VALUES, MIN_SCRUB_LENGTH, SecretScrubber, defaultScrubber, registerSecretValues, urlPasswords } from './scrub.js';
 export { maskEmail, maskPhone, maskPii } from './pii.js';
 
 export type Logger = PinoLogger;

@@ -87,3 +87,17 @@ export const defaultScrubber = new SecretScrubber();
 export function registerSecretValues(values: Iterable<string>, source = 'default'): void {
   defaultScrubber.set(source, values);
 }
+
+/**
+ * The password of a connection URL (`redis://:pw@host`, `postgres://u:pw@host/db`) as written and
+ * decoded, for `registerSecretValues`; none for no password or an unparsable URL.
+ */
+export function urlPasswords(url: string | undefined): string[] {
+  if (url === undefined) return [];
+  try {
+    const { password } = new URL(url);
+    return password ? [password, decodeURIComponent(password)] : [];
+  } catch {
+    return [];
+  }
+}

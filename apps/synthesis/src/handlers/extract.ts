@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { extractCandidates } from '@stats-agent/extractor';
 import { llmFailureReason, type Extractor } from '@stats-agent/llm';
 import type { PageText } from '@stats-agent/text';
+import type { Cache } from '@stats-agent/cache';
 
 const sourceSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),
@@ -30,6 +31,12 @@ const MAX_PAGE_CHARS = 30_000;
 
 export interface ExtractDeps {
   fetcher: PageFetcher;
+  /**
+   * Page texts already read (at most 30,000 characters each), by URL, for their TTL: a page that
+   * several searches cite is fetched and parsed once. Failures are not kept. (The verification
+   * agent keeps no such cache: it fetches every page again itself.)
+   */
+  pages?: Cache<PageText>;
   concurrency: number;
   maxPerPage: number;
   /** When set, pages are read by this LLM instead of the rule-based extractor. */
@@ -43,9 +50,10 @@ export function extractHandler(deps: ExtractDeps) {
       deps.concurrency,
       async (source): Promise<{ outcome: SourceOutcome; candidates: CandidateStatistic__Output[] }> => {
         try {
-          const page = await deps.fetcher.fetch(source.url, { signal: ctx.signal });
           // Up to 30,000 characters of each page are mined; the verifier reads the whole page.
-          const text = limitText(await readPage(page, { signal: ctx.signal }), MAX_PAGE_CHARS);
+          const read = async (): Promise<PageText> =>
+            limitText(await readPage(await deps.fetcher.fetch(source.url, { signal: ctx.signal }), { signal: ctx.signal }), MAX_PAGE_CHARS);
+          const text = deps.pages ? (await deps.pages.getOrLoad(source.url, read)).value : await read();
           if (deps.llm !== undefined) return await extractWithLlm(deps.llm, req.topic, source, text, deps.maxPerPage, ctx);
           const candidates = extractCandidates(text, {
             topic: req.topic,
