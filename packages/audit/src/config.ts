@@ -2,6 +2,7 @@
  * The audit log's environment variables, parsed once with zod. Every problem is reported at
  * once; the key is never part of a message.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AuditError } from './errors.js';
 import type { AuditLogOptions, FsyncPolicy } from './writer.js';
@@ -38,19 +39,33 @@ const schema = z.object({
  */
 export function auditConfigFromEnv(env: Record<string, string | undefined>): Readonly<AuditConfig> {
   const pick = (k: string): string | undefined => (env[k] === '' ? undefined : env[k]);
+  const keyFile = pick('AUDIT_HMAC_KEY_FILE');
+  const early: string[] = [];
+  let fileKey: string | undefined;
+  if (keyFile !== undefined) {
+    // A mounted secret (Kubernetes, Docker): read once at start-up; one trailing newline trimmed.
+    if (pick('AUDIT_HMAC_KEY') !== undefined) early.push('AUDIT_HMAC_KEY_FILE: set AUDIT_HMAC_KEY or AUDIT_HMAC_KEY_FILE, not both');
+    else {
+      try {
+        fileKey = readFileSync(keyFile, 'utf8').replace(/\r?\n$/, '');
+      } catch (err) {
+        early.push(`AUDIT_HMAC_KEY_FILE: cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+  }
   const parsed = schema.safeParse({
     AUDIT_LOG_FILE: pick('AUDIT_LOG_FILE'),
-    AUDIT_HMAC_KEY: pick('AUDIT_HMAC_KEY'),
+    AUDIT_HMAC_KEY: fileKey ?? pick('AUDIT_HMAC_KEY'),
     AUDIT_FSYNC: pick('AUDIT_FSYNC'),
     AUDIT_QUEUE_MAX: pick('AUDIT_QUEUE_MAX'),
     AUDIT_QUEUE_WAIT_MS: pick('AUDIT_QUEUE_WAIT_MS'),
     AUDIT_SEGMENT_MAX_BYTES: pick('AUDIT_SEGMENT_MAX_BYTES'),
   });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (!parsed.success || early.length > 0) {
+    const problems = [...early, ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))];
     throw new AuditError('AUDIT_ERR_CONFIG', `audit: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { problems });
   }
-  const d = parsed.data;
+  const d = parsed.data as z.output<typeof schema>;
   return Object.freeze({ file: d.AUDIT_LOG_FILE, hmacKey: d.AUDIT_HMAC_KEY, fsync: d.AUDIT_FSYNC, maxQueue: d.AUDIT_QUEUE_MAX, maxWaitMs: d.AUDIT_QUEUE_WAIT_MS, maxSegmentBytes: d.AUDIT_SEGMENT_MAX_BYTES });
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -536,6 +536,24 @@ describe('auditConfigFromEnv', () => {
       () => auditConfigFromEnv({ AUDIT_HMAC_KEY: 'tooshort-secret', AUDIT_FSYNC: 'sometimes', AUDIT_QUEUE_MAX: '-1', AUDIT_QUEUE_WAIT_MS: 'soon' }),
       (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_ERR_CONFIG' && e.problems.length === 4 && !e.message.includes('tooshort-secret'),
     );
+  });
+
+  test('the key from a mounted file (AUDIT_HMAC_KEY_FILE), one trailing newline trimmed; not both; unreadable named', T, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-key-'));
+    try {
+      const keyFile = join(dir, 'hmac-key');
+      writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
+      assert.equal(auditConfigFromEnv({ AUDIT_HMAC_KEY_FILE: keyFile }).hmacKey, KEY);
+      assert.throws(() => auditConfigFromEnv({ AUDIT_HMAC_KEY_FILE: keyFile, AUDIT_HMAC_KEY: KEY }), /not both/);
+      assert.throws(
+        () => auditConfigFromEnv({ AUDIT_HMAC_KEY_FILE: join(dir, 'missing') }),
+        (e: unknown) => e instanceof AuditError && /cannot read .*missing \(ENOENT\)/.test(e.message),
+      );
+      writeFileSync(keyFile, 'short\n');
+      assert.throws(() => auditConfigFromEnv({ AUDIT_HMAC_KEY_FILE: keyFile }), (e: unknown) => e instanceof AuditError && !e.message.includes('short\n') && /at least 32/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
