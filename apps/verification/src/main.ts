@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import { AuditLog, auditLogOptions } from '@stats-agent/audit';
-import { createLogger, registerSecretValues } from '@stats-agent/logging';
+import { createLogger } from '@stats-agent/logging';
 import { createMetrics } from '@stats-agent/metrics';
 import { startAgent } from '@stats-agent/rpc';
-import { installShutdown, orchestratorIdOf, runMain } from '@stats-agent/runtime';
+import { installShutdown, mtlsDeniedEvent, openServiceAudit, orchestratorIdOf, runMain } from '@stats-agent/runtime';
 import { PageFetcher } from '@stats-agent/safe-fetch';
 import { verificationPolicy } from './authz.js';
 import { loadConfig } from './config.js';
@@ -12,11 +11,9 @@ import { VERIFICATION_SERVICE, registerVerification } from './server.js';
 runMain('verification', async () => {
   const config = loadConfig();
   const logger = createLogger({ service: 'verification', level: config.LOG_LEVEL });
-  // A secret read from the config, not @stats-agent/secrets: never in a log line.
-  if (config.audit.hmacKey) registerSecretValues([config.audit.hmacKey], 'config');
   const metrics = createMetrics('verification');
   // Verification holds no API key; its audit log records the callers it refused.
-  const auditLog = config.audit.file ? await AuditLog.open(auditLogOptions(config.audit, { logger })) : undefined;
+  const auditLog = await openServiceAudit(config.audit, logger);
   // Its own fetcher: verification never trusts what synthesis read.
   const fetcher = new PageFetcher(
     { timeoutMs: config.FETCH_TIMEOUT_MS, maxBytes: config.FETCH_MAX_BYTES, allow: config.STATS_FETCH_ALLOW },
@@ -36,16 +33,7 @@ runMain('verification', async () => {
         logger,
       }),
     // Who was refused, for the audit trail: the caller's SPIFFE ID (or `unknown`), the method.
-    onDenied: (d) =>
-      auditLog?.record({
-        actor: { kind: 'spiffe', id: d.caller ?? 'unknown' },
-        action: 'mtls.denied',
-        resource: `rpc:${d.method}`,
-        outcome: 'denied',
-        source_ip: d.peer.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'),
-        request_id: d.requestId,
-        detail: { code: d.code },
-      }),
+    onDenied: (d) => auditLog?.record(mtlsDeniedEvent(d)),
     onStop: async () => {
       await fetcher.close();
       await auditLog?.close();

@@ -140,3 +140,22 @@ export function connectRedis(url: string, opts: { timeoutMs?: number } = {}): Re
     retryStrategy: (times) => Math.min(times * 200, 5000),
   });
 }
+
+/**
+ * A service's cache as its configuration asks: in Redis when `redisUrl` is set (one client of
+ * its own, errors reported through `warn`), else in memory. A failing backend is a miss, reported
+ * as "<what> unavailable". `close()` drops the Redis connection.
+ */
+export function openCache<V>(
+  opts: Omit<CacheOptions, 'redis' | 'onError'> & { redisUrl?: string | undefined; what: string; warn: (obj: object, msg: string) => void },
+): { cache: Cache<V>; close(): void } {
+  const { redisUrl, what, warn, ...cacheOpts } = opts;
+  const redis = redisUrl ? connectRedis(redisUrl) : undefined;
+  redis?.on('error', (err: Error) => warn({ err: err.message }, 'redis error'));
+  const cache = createCache<V>({
+    ...cacheOpts,
+    ...(redis ? { redis } : {}),
+    onError: (err) => warn({ err: err instanceof Error ? err.message : String(err) }, `${what} unavailable; going on without it`),
+  });
+  return { cache, close: () => redis?.disconnect() };
+}

@@ -1,2 +1,2 @@
 // @stats-agent/cache: TTL caches of JSON values, in memory or shared in Redis.
-export { connectRedis, createCache, storedKey, type Cache, type CacheOptions } from './cache.js';
+export { connectRedis, createCache, openCache, storedKey, type Cache, type CacheOptions } from './cache.js';

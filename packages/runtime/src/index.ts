@@ -5,3 +5,4 @@ export { baseServiceSchema, agentSchema, fetchSchema, orchestratorIdOf } from '.
 export { runMain } from './main.js';
 export { mapWithConcurrency } from './concurrency.js';
 export { TtlCache } from './ttl-cache.js';
+export { loadAuditedSecrets, mtlsDeniedEvent, openServiceAudit, type RefusedCall } from './audited.js';
