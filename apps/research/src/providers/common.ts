@@ -1,7 +1,11 @@
 import type { z } from 'zod';
 import type { Reputation } from '../reputation.js';
-import type { HttpHooks, HttpLimits, ProviderResponse } from './http.js';
-import { SearchProviderError } from './provider.js';
+import { ProviderHttp, type HttpHooks, type HttpLimits, type ProviderResponse } from './http.js';
+import { SearchProviderError, type SearchOptions, type SearchProvider, type SearchResult } from './provider.js';
+import { RankedPages, type ProviderPage } from './ranked-pages.js';
+
+/** Results per provider request: Google answers at most 10 since September 2025. */
+export const PAGE_SIZE = 10;
 
 /** What a web search provider (Serper, SerpApi) is built from. */
 export interface WebProviderOptions {
@@ -43,4 +47,53 @@ export function shapeError(provider: string, err: z.ZodError): SearchProviderErr
 
 export function retryHint(res: ProviderResponse): string {
   return res.retryAfterMs === undefined ? '' : `, retry after ${Math.ceil(res.retryAfterMs / 1000)} s`;
+}
+
+/**
+ * What Serper and SerpApi share: the HTTP client, the endpoint, and ranked, cached paging over
+ * the provider's pages of {@link PAGE_SIZE}. A provider says only how one page is fetched.
+ */
+export abstract class WebSearchProvider implements SearchProvider {
+  protected readonly http: ProviderHttp;
+  protected readonly endpoint: URL;
+  private readonly ranked: RankedPages;
+
+  constructor(
+    readonly name: string,
+    protected readonly opts: WebProviderOptions,
+    endpoint: { defaultBase: string; path: string },
+  ) {
+    this.endpoint = endpointUrl(opts.baseUrl ?? endpoint.defaultBase, endpoint.path);
+    this.http = new ProviderHttp(name, opts.http, opts.hooks);
+    this.ranked = new RankedPages({
+      pageSize: PAGE_SIZE,
+      maxPages: opts.maxPages,
+      reputation: opts.reputation,
+      cacheTtlMs: opts.cacheTtlMs,
+      cacheMaxEntries: opts.cacheMaxEntries,
+      fetchPage: (q, page, signal) => this.fetchPage(q, page, signal),
+    });
+  }
+
+  search(topic: string, opts: SearchOptions): Promise<SearchResult> {
+    return this.ranked.search(topic, opts);
+  }
+
+  forget(topic: string): number {
+    return this.ranked.forget(topic);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  /** The API key, read now; an empty one is refused naming its variable. */
+  protected apiKey(variable: string): string {
+    const key = this.opts.apiKey();
+    if (key === '') throw new SearchProviderError(this.name, 'SEARCH_ERR_KEY_REJECTED', `no API key (${variable} is empty)`);
+    return key;
+  }
+
+  /** One page (0-based) of the provider's results for `query`. */
+  protected abstract fetchPage(query: string, page: number, signal: AbortSignal | undefined): Promise<ProviderPage>;
 }

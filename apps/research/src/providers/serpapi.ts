@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { endpointUrl, retryHint, safeJson, shapeError, type WebProviderOptions } from './common.js';
-import { ProviderHttp, redact, type ProviderResponse } from './http.js';
-import { SearchProviderError, type SearchOptions, type SearchProvider, type SearchResult } from './provider.js';
-import { RankedPages, type ProviderPage } from './ranked-pages.js';
+import { PAGE_SIZE, retryHint, safeJson, shapeError, WebSearchProvider, type WebProviderOptions } from './common.js';
+import { redact, type ProviderResponse } from './http.js';
+import { SearchProviderError } from './provider.js';
+import type { ProviderPage } from './ranked-pages.js';
 
 /*
  * SerpApi (https://serpapi.com), Google Search API.
@@ -33,8 +33,6 @@ import { RankedPages, type ProviderPage } from './ranked-pages.js';
  */
 
 export const SERPAPI_DEFAULT_BASE_URL = 'https://serpapi.com';
-const PAGE_SIZE = 10;
-
 const organicSchema = z.looseObject({
   position: z.number().optional(),
   title: z.string().optional(),
@@ -56,40 +54,13 @@ const QUOTA = /run out of searches|searches for the month have run out|out of cr
 const BAD_KEY = /invalid api key/i;
 
 /** Search through SerpApi's Google engine; see the comment above for the API as used. */
-export class SerpApiProvider implements SearchProvider {
-  readonly name = 'serpapi';
-  private readonly http: ProviderHttp;
-  private readonly ranked: RankedPages;
-  private readonly endpoint: URL;
-
-  constructor(private readonly opts: WebProviderOptions) {
-    this.endpoint = endpointUrl(opts.baseUrl ?? SERPAPI_DEFAULT_BASE_URL, 'search.json');
-    this.http = new ProviderHttp(this.name, opts.http, opts.hooks);
-    this.ranked = new RankedPages({
-      pageSize: PAGE_SIZE,
-      maxPages: opts.maxPages,
-      reputation: opts.reputation,
-      cacheTtlMs: opts.cacheTtlMs,
-      cacheMaxEntries: opts.cacheMaxEntries,
-      fetchPage: (q, page, signal) => this.fetchPage(q, page, signal),
-    });
+export class SerpApiProvider extends WebSearchProvider {
+  constructor(opts: WebProviderOptions) {
+    super('serpapi', opts, { defaultBase: SERPAPI_DEFAULT_BASE_URL, path: 'search.json' });
   }
 
-  search(topic: string, opts: SearchOptions): Promise<SearchResult> {
-    return this.ranked.search(topic, opts);
-  }
-
-  forget(topic: string): number {
-    return this.ranked.forget(topic);
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private async fetchPage(query: string, page: number, signal: AbortSignal | undefined): Promise<ProviderPage> {
-    const key = this.opts.apiKey();
-    if (key === '') throw new SearchProviderError(this.name, 'SEARCH_ERR_KEY_REJECTED', 'no API key (SERPAPI_API_KEY is empty)');
+  protected async fetchPage(query: string, page: number, signal: AbortSignal | undefined): Promise<ProviderPage> {
+    const key = this.apiKey('SERPAPI_API_KEY');
     const secrets = [key, encodeURIComponent(key)];
     const url = new URL(this.endpoint);
     url.search = new URLSearchParams({ engine: 'google', q: query, api_key: key, num: String(PAGE_SIZE), start: String(page * PAGE_SIZE) }).toString();

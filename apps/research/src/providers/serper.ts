@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { endpointUrl, retryHint, safeJson, shapeError, type WebProviderOptions } from './common.js';
-import { ProviderHttp, redact, type ProviderResponse } from './http.js';
-import { SearchProviderError, type SearchOptions, type SearchProvider, type SearchResult } from './provider.js';
-import { RankedPages, type ProviderPage } from './ranked-pages.js';
+import { PAGE_SIZE, retryHint, safeJson, shapeError, WebSearchProvider, type WebProviderOptions } from './common.js';
+import { redact, type ProviderResponse } from './http.js';
+import { SearchProviderError } from './provider.js';
+import type { ProviderPage } from './ranked-pages.js';
 
 /*
  * Serper (https://serper.dev), Google results as JSON.
@@ -27,8 +27,6 @@ import { RankedPages, type ProviderPage } from './ranked-pages.js';
  */
 
 export const SERPER_DEFAULT_BASE_URL = 'https://google.serper.dev';
-const PAGE_SIZE = 10;
-
 const organicSchema = z.looseObject({
   title: z.string().optional(),
   link: z.string(),
@@ -46,40 +44,13 @@ const responseSchema = z.looseObject({
 const errorSchema = z.looseObject({ message: z.string().optional(), statusCode: z.number().optional() });
 
 /** Search through Serper; see the comment above for the API as used. */
-export class SerperProvider implements SearchProvider {
-  readonly name = 'serper';
-  private readonly http: ProviderHttp;
-  private readonly ranked: RankedPages;
-  private readonly endpoint: URL;
-
-  constructor(private readonly opts: WebProviderOptions) {
-    this.endpoint = endpointUrl(opts.baseUrl ?? SERPER_DEFAULT_BASE_URL, 'search');
-    this.http = new ProviderHttp(this.name, opts.http, opts.hooks);
-    this.ranked = new RankedPages({
-      pageSize: PAGE_SIZE,
-      maxPages: opts.maxPages,
-      reputation: opts.reputation,
-      cacheTtlMs: opts.cacheTtlMs,
-      cacheMaxEntries: opts.cacheMaxEntries,
-      fetchPage: (q, page, signal) => this.fetchPage(q, page, signal),
-    });
+export class SerperProvider extends WebSearchProvider {
+  constructor(opts: WebProviderOptions) {
+    super('serper', opts, { defaultBase: SERPER_DEFAULT_BASE_URL, path: 'search' });
   }
 
-  search(topic: string, opts: SearchOptions): Promise<SearchResult> {
-    return this.ranked.search(topic, opts);
-  }
-
-  forget(topic: string): number {
-    return this.ranked.forget(topic);
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private async fetchPage(query: string, page: number, signal: AbortSignal | undefined): Promise<ProviderPage> {
-    const key = this.opts.apiKey();
-    if (key === '') throw new SearchProviderError(this.name, 'SEARCH_ERR_KEY_REJECTED', 'no API key (SERPER_API_KEY is empty)');
+  protected async fetchPage(query: string, page: number, signal: AbortSignal | undefined): Promise<ProviderPage> {
+    const key = this.apiKey('SERPER_API_KEY');
     const res = await this.http.send(
       {
         method: 'POST',
