@@ -124,16 +124,20 @@ runMain('orchestration', async () => {
     { store: store.kind, schema: store.migration.version, audit_log: config.audit.file ?? null, retention_days: config.RUN_RETENTION_DAYS, instance_id: instanceId },
     'run store open (instance_id is the lease holder of the runs this process executes)',
   );
-  // Runs by status and open dead letters, read from the store at each scrape (alert on them).
+  // Runs by status and open dead letters, read from the store once per scrape (alert on them).
+  let countsRead: { at: number; value: ReturnType<typeof store.counts> } | undefined;
+  const counts = async (): Promise<Awaited<ReturnType<typeof store.counts>> | undefined> => {
+    if (!countsRead || Date.now() - countsRead.at > 1000) countsRead = { at: Date.now(), value: store.counts() };
+    return countsRead.value.catch(() => undefined);
+  };
   new Gauge({
     name: 'stats_runs',
     help: 'Runs in the store by status (all replicas).',
     labelNames: ['status'] as const,
     registers: [metrics.registry],
     async collect() {
-      const c = await store.counts().catch(() => undefined);
-      if (!c) return;
-      for (const [status, n] of Object.entries(c.runs)) this.set({ status }, n);
+      const c = await counts();
+      for (const [status, n] of Object.entries(c?.runs ?? {})) this.set({ status }, n);
     },
   });
   new Gauge({
@@ -141,7 +145,7 @@ runMain('orchestration', async () => {
     help: 'Dead letters waiting for an operator (all replicas).',
     registers: [metrics.registry],
     async collect() {
-      const c = await store.counts().catch(() => undefined);
+      const c = await counts();
       if (c) this.set(c.openDeadLetters);
     },
   });
