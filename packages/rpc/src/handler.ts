@@ -83,21 +83,23 @@ export function unary<S extends z.ZodType, Res>(
       respond({ code: status.INVALID_ARGUMENT, details: zodMessage(parsed.error) });
       return;
     }
+    // A handler that finishes after its call was cancelled or ran out of time may have had its
+    // work cut short (fetches aborted half-way): its result is not an answer, neither for the
+    // caller nor for a repeat of the call, which must do the work again.
+    const run = async (): Promise<Res> => {
+      const result = await handler(parsed.data, ctx);
+      controller.signal.throwIfAborted();
+      return result;
+    };
     const key = idempotencyKeyFrom(call.metadata);
     let pending: Promise<Res>;
-    if (key === undefined) pending = handler(parsed.data, ctx);
+    if (key === undefined) pending = run();
     else {
       const entry = IdempotencyCache.entryKey(ctx.caller?.toString() ?? '', name, key, parsed.data);
-      // An answer produced while the call was being cancelled (its fetches aborted half-way) is
-      // not an answer to remember: the repeat of a cancelled call must do the work again.
-      const { value, repeated } = idempotency.run(entry, async () => {
-        const result = await handler(parsed.data, ctx);
-        if (controller.signal.aborted) throw new Error(`${name}: cancelled while answering; not kept`);
-        return result;
-      });
+      const { value, repeated } = idempotency.run(entry, run);
       if (repeated) logger.info({ idempotency_key: key }, 'repeated call answered from the first');
       // A repeat whose first call then fails (cancelled by its own caller, say) does the work itself.
-      pending = repeated ? value.catch(() => handler(parsed.data, ctx)) : value;
+      pending = repeated ? value.catch(run) : value;
     }
     pending.then(
       (value) => respond(null, value),

@@ -46,8 +46,6 @@ export function verifyHandler(deps: VerifyDeps) {
       },
       ctx.signal,
     );
-    // Pages that failed only because the call was cancelled are not `source_unreachable`.
-    ctx.signal.throwIfAborted();
     const byUrl = new Map(urls.map((u, i) => [u, pages[i] as PageSnapshot]));
     const verifier = deps.verifierId();
     const results = req.candidates.map((c) => judge(c, byUrl.get(c.source_url) as PageSnapshot, verifier));
