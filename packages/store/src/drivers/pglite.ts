@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Driver, QueryParam, QueryResult, Queryable, Row, StoreLogger } from '../driver.js';
 import { StoreError, databaseErrorInfo } from '../errors.js';
+import { pidAlive } from '../pid.js';
 
 export interface PgliteDriverOptions {
   /**
@@ -27,14 +28,6 @@ interface LockContent {
   at: string;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A lock file still empty or half-written this recently may be another process creating it. */
 const FRESH_LOCK_MS = 10_000;

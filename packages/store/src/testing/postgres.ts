@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
+import { pidAlive } from '../pid.js';
 
 export interface TestPostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (or the given DATABASE_URL). */
@@ -148,14 +149,6 @@ function databaseApi(url: string): { createDatabase: (name?: string) => Promise<
 
 const DIR_PREFIX = 'stats-agent-pg-';
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Stops and removes servers left behind by test processes that were killed before they could
