@@ -10,10 +10,8 @@
  *
  * Exit codes: 0 done, 1 refused or failed (the server's error code and message on stderr).
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ApiError, authHeaders, resolveApiKey } from './api.js';
-
-const DEFAULT_URL = process.env['STATS_AGENT_URL'] ?? 'http://127.0.0.1:8000';
+import { Option, type Command } from 'commander';
+import { ApiError, DEFAULT_URL, authHeaders, clean, positiveInt, requestJson, resolveApiKey } from './api.js';
 
 interface CommonOptions {
   url: string;
@@ -22,16 +20,6 @@ interface CommonOptions {
   json: boolean;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-// Server text (an error message, a candidate) reaches a terminal: no control characters, no bidi overrides.
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const clean = (v: unknown): string => String(v ?? '').replace(UNSAFE, '?');
 const short = (v: unknown, max: number): string => {
   const s = clean(v).replace(/\s+/g, ' ');
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
@@ -39,22 +27,14 @@ const short = (v: unknown, max: number): string => {
 
 /** One admin call: JSON back, or an ApiError with the server's code and message. */
 export async function adminRequest(o: CommonOptions, method: 'GET' | 'POST' | 'DELETE', path: string): Promise<Record<string, unknown>> {
-  const headers = authHeaders(await resolveApiKey(o));
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, o.url), { method, headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(o.timeout) });
-  } catch (err) {
-    const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${o.timeout} ms` : 'connection failed';
-    throw new ApiError(0, 'unreachable', `orchestrator at ${o.url}: ${reason}`);
-  }
-  const body: unknown = await res.json().catch(() => undefined);
-  if (!res.ok) {
-    const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    const hint =
-      res.status === 401 && !headers['authorization'] ? ' (set STATS_AGENT_API_KEY or pass --api-key-file)' : res.status === 403 ? ' (these commands need an API key with the stats:admin scope)' : '';
-    throw new ApiError(res.status, clean(e?.code ?? 'http_error'), `${clean(e?.message ?? `HTTP ${res.status}`)}${hint}`);
-  }
-  if (typeof body !== 'object' || body === null) throw new ApiError(res.status, 'bad_response', 'the orchestrator answered with something that is not JSON');
+  const { status, body } = await requestJson(o.url, path, {
+    method,
+    headers: authHeaders(await resolveApiKey(o)),
+    signal: AbortSignal.timeout(o.timeout),
+    timeoutMs: o.timeout,
+    forbiddenHint: 'these commands need an API key with the stats:admin scope',
+  });
+  if (typeof body !== 'object' || body === null) throw new ApiError(status, 'bad_response', 'the orchestrator answered with something that is not JSON');
   return body as Record<string, unknown>;
 }
 

@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 
 const MAX_KEY_FILE_BYTES = 4096;
@@ -56,8 +57,9 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'ApiError';
   }
 }
@@ -70,26 +72,66 @@ export interface SearchParams {
   since?: number;
 }
 
-async function postJson(baseUrl: string, path: string, payload: unknown, timeoutMs: number, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+/** The orchestrator the CLI talks to unless `--url` says otherwise. */
+export const DEFAULT_URL = process.env['STATS_AGENT_URL'] ?? 'http://127.0.0.1:8000';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+// Server text (an error message, a candidate) reaches a terminal: no control characters, no bidi overrides.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+export const clean = (v: unknown): string => String(v ?? '').replace(UNSAFE, '?');
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'DELETE';
+  /** Sent as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Ends the request; `timeoutMs` is what the error then says. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  /** Added to a 403's message (which scope the command needs). */
+  forbiddenHint?: string;
+}
+
+/**
+ * One request to the orchestrator. Resolves with the response when its status is 2xx; else
+ * rejects with an ApiError carrying the server's code and message (cleaned for a terminal, with
+ * a hint on 401 without a key and on 403). Connection failures and time-outs are `unreachable`.
+ */
+export async function request(baseUrl: string, path: string, o: RequestOptions): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json', ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers };
   let res: Response;
   try {
     res = await fetch(new URL(path, baseUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-      body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(timeoutMs),
+      method: o.method ?? 'GET',
+      headers,
+      ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      signal: o.signal,
     });
   } catch (err) {
-    const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'connection failed';
-    throw new ApiError(0, 'unreachable', `orchestrator at ${baseUrl}: ${reason} (is the team running? try \`stats-agent up\`)`);
+    const reason = o.signal.aborted ? `no answer within ${o.timeoutMs} ms` : 'connection failed';
+    throw new ApiError(0, 'unreachable', `orchestrator at ${baseUrl}: ${reason} (is the team running? try \`stats-agent up\`)`, { cause: err });
   }
-  const body: unknown = await res.json().catch(() => undefined);
-  if (!res.ok) {
-    const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    const hint = res.status === 401 && !headers['authorization'] ? ' (set STATS_AGENT_API_KEY or pass --api-key-file; `stats-agent up` prints where its key is)' : '';
-    throw new ApiError(res.status, e?.code ?? 'http_error', `${e?.message ?? `HTTP ${res.status}`}${hint}`);
-  }
-  return { status: res.status, body };
+  if (res.ok) return res;
+  const e = ((await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const hint =
+    res.status === 401 && !headers['authorization']
+      ? ' (set STATS_AGENT_API_KEY or pass --api-key-file; `stats-agent up` prints where its key is)'
+      : res.status === 403 && o.forbiddenHint
+        ? ` (${o.forbiddenHint})`
+        : '';
+  throw new ApiError(res.status, clean(e?.code ?? 'http_error'), `${clean(e?.message ?? `HTTP ${res.status}`)}${hint}`);
+}
+
+/** {@link request}, and the JSON body of its answer (undefined when it is not JSON). */
+export async function requestJson(baseUrl: string, path: string, o: RequestOptions): Promise<{ status: number; body: unknown }> {
+  const res = await request(baseUrl, path, o);
+  return { status: res.status, body: await res.json().catch(() => undefined) };
 }
 
 export const verifyResponseSchema = z.object({
@@ -102,7 +144,7 @@ export type VerifyResponse = z.output<typeof verifyResponseSchema>;
 
 /** Calls `POST /v1/verify` with the candidates as given (the server validates them). */
 export async function verify(baseUrl: string, candidates: unknown[], timeoutMs: number, headers: Record<string, string> = {}): Promise<{ raw: unknown; parsed: VerifyResponse }> {
-  const { status, body } = await postJson(baseUrl, '/v1/verify', { candidates }, timeoutMs, headers);
+  const { status, body } = await requestJson(baseUrl, '/v1/verify', { method: 'POST', body: { candidates }, headers, signal: AbortSignal.timeout(timeoutMs), timeoutMs });
   const parsed = verifyResponseSchema.safeParse(body);
   if (!parsed.success) throw new ApiError(status, 'bad_response', 'the orchestrator answered with an unexpected shape');
   return { raw: body, parsed: parsed.data };

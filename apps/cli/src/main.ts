@@ -1,20 +1,13 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { launchTeam, type Team } from '@stats-agent/launcher';
 import { readFile, stat } from 'node:fs/promises';
-import { ApiError, authHeaders, resolveApiKey, verify, type SearchParams } from './api.js';
+import { ApiError, DEFAULT_URL, authHeaders, positiveInt, resolveApiKey, verify, type SearchParams } from './api.js';
 import { formatTable, formatVerdicts } from './format.js';
 import { formatProgress, searchWithProgress } from './runs.js';
 import { registerAuditCommand } from './audit-command.js';
 import { registerAdminCommands } from './admin-command.js';
 
-const DEFAULT_URL = process.env['STATS_AGENT_URL'] ?? 'http://127.0.0.1:8000';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 function fail(err: unknown): never {
   if (err instanceof ApiError) process.stderr.write(`stats-agent: ${err.code}: ${err.message}\n`);

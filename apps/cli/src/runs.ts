@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { z } from 'zod';
-import { ApiError, orchestrateResponseSchema, type OrchestrateResponse, type SearchParams } from './api.js';
+import { ApiError, orchestrateResponseSchema, request, type OrchestrateResponse, type SearchParams } from './api.js';
 
 /** A progress event of a run (`GET /v1/runs/{id}/events`, event `progress`). */
 export const progressSchema = z.object({
@@ -32,20 +32,6 @@ export interface RunSearchOptions {
   maxReconnects?: number;
 }
 
-async function call(url: URL, init: RequestInit, baseUrl: string, timeoutMs: number): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (err) {
-    const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'connection failed';
-    throw new ApiError(0, 'unreachable', `orchestrator at ${baseUrl}: ${reason} (is the team running? try \`stats-agent up\`)`);
-  }
-}
-
-async function failure(res: Response): Promise<ApiError> {
-  const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
-  return new ApiError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`);
-}
-
 /**
  * Searches as an asynchronous run: `POST /v1/runs`, then follows `GET /v1/runs/{id}/events`
  * (reporting each `progress` event, reconnecting from the last event id if the stream drops)
@@ -53,28 +39,20 @@ async function failure(res: Response): Promise<ApiError> {
  * `POST /v1/orchestrate`. A failed run rejects with ApiError carrying the run's error code.
  */
 export async function searchWithProgress(baseUrl: string, params: SearchParams, opts: RunSearchOptions): Promise<{ raw: unknown; parsed: OrchestrateResponse }> {
-  const signal = AbortSignal.timeout(opts.timeoutMs);
-  const headers = { accept: 'application/json', ...opts.headers };
-  const created = await call(
-    new URL('/v1/runs', baseUrl),
-    { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(params), signal },
-    baseUrl,
-    opts.timeoutMs,
-  );
-  if (created.status !== 202) throw await failure(created);
+  const common = { headers: opts.headers ?? {}, signal: AbortSignal.timeout(opts.timeoutMs), timeoutMs: opts.timeoutMs };
+  const { signal } = common;
+  const created = await request(baseUrl, '/v1/runs', { ...common, method: 'POST', body: params });
   const run = runSchema.safeParse(await created.json().catch(() => undefined));
   if (!run.success) throw new ApiError(created.status, 'bad_response', 'the orchestrator answered POST /v1/runs with an unexpected shape');
 
   let lastId = '';
   let ended: { kind: 'done' } | { kind: 'error'; code: string; message: string } | undefined;
   for (let attempt = 0; !ended && attempt <= (opts.maxReconnects ?? 3); attempt++) {
-    const res = await call(
-      new URL(run.data.links.events, baseUrl),
-      { headers: { ...headers, accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) }, signal },
-      baseUrl,
-      opts.timeoutMs,
-    );
-    if (!res.ok || !res.body) throw await failure(res);
+    const res = await request(baseUrl, run.data.links.events, {
+      ...common,
+      headers: { ...common.headers, accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) },
+    });
+    if (!res.body) throw new ApiError(res.status, 'bad_response', 'the event stream has no body');
     const parser = createParser({
       onEvent: (e: EventSourceMessage) => {
         if (e.id) lastId = e.id;
@@ -101,8 +79,7 @@ export async function searchWithProgress(baseUrl: string, params: SearchParams, 
   if (!ended) throw new ApiError(0, 'stream_lost', `lost the event stream of ${run.data.run_id}`);
   if (ended.kind === 'error') throw new ApiError(0, ended.code, ended.message);
 
-  const final = await call(new URL(run.data.links.self, baseUrl), { headers, signal }, baseUrl, opts.timeoutMs);
-  if (!final.ok) throw await failure(final);
+  const final = await request(baseUrl, run.data.links.self, common);
   const body = runSchema.safeParse(await final.json().catch(() => undefined));
   const parsed = orchestrateResponseSchema.safeParse(body.success ? body.data.result : undefined);
   if (!body.success || !parsed.success) throw new ApiError(final.status, 'bad_response', 'the orchestrator answered with an unexpected shape');
