@@ -7,7 +7,6 @@ import {
   createOidcVerifier,
   createRateLimiter,
   createRedisClient,
-  principalOf as authPrincipalOf,
   requireScope,
 } from '@stats-agent/auth';
 import { createLogger, registerSecretValues, urlPasswords } from '@stats-agent/logging';
@@ -19,7 +18,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { createAgentClients } from './clients.js';
 import { loadConfig } from './config.js';
 import { createHttpApp } from './http/app.js';
-import { createRunsRouter } from './http/runs.js';
+import { createRunsRouter, ownerOf } from './http/runs.js';
 import { createAdminRouter } from './http/admin.js';
 import { RunService } from './runs.js';
 import { runWorkflow } from './workflows.js';
@@ -245,11 +244,7 @@ runMain('orchestration', async () => {
       createRunsRouter({
         runs,
         bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
-        // Owner = kind + id, so an API key id and a token subject can never share runs.
-        ownerOf: (res) => {
-          const p = authPrincipalOf(res);
-          return p ? `${p.kind}:${p.id}` : 'anonymous';
-        },
+        ownerOf,
         guards: { create: [requireScope('stats:search')], read: [requireScope('stats:read')] },
       }),
       // Dead letters and data-subject erasure (docs/dead-letters.md, docs/data-rights.md).

@@ -13,7 +13,7 @@ import { postgresForTests } from '@stats-agent/store/testing';
 import type { AuditEvent } from '@stats-agent/audit';
 import { orchestrate, type Agents } from '../workflow.js';
 import { createHttpApp } from './app.js';
-import { createRunsRouter, principalOf } from './runs.js';
+import { createRunsRouter, ownerOf } from './runs.js';
 
 const T = { timeout: 15_000 };
 const quiet = createLogger({ service: 'test', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
@@ -102,7 +102,7 @@ async function listen(runs: RunService, agents: Agents): Promise<{ server: Serve
   // The principal comes from a header here; the real edge puts the authenticated one there.
   const fakeAuth = (req: Request, res: ExpressResponse, next: NextFunction): void => {
     const who = req.get('x-test-principal');
-    if (who) res.locals['principal'] = { id: who };
+    if (who) res.locals['principal'] = { kind: 'api_key', id: who, scopes: [] };
     next();
   };
   const app = createHttpApp({
@@ -112,7 +112,7 @@ async function listen(runs: RunService, agents: Agents): Promise<{ server: Serve
     bodyLimitBytes: 4096,
     maxConcurrent: 4,
     edge: { authenticator: createAuthenticator({ anonymous: true }) },
-    routers: [createRunsRouter({ runs, bodyLimitBytes: 4096, ownerOf: principalOf, guards: { create: [fakeAuth], read: [fakeAuth] }, heartbeatMs: 50 })],
+    routers: [createRunsRouter({ runs, bodyLimitBytes: 4096, ownerOf, guards: { create: [fakeAuth], read: [fakeAuth] }, heartbeatMs: 50 })],
   });
   const server = createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

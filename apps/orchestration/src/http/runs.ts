@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { principalOf } from '@stats-agent/auth';
 import { z } from 'zod';
 import { HttpError } from '../errors.js';
 import type { Run, RunEvent, RunService } from '../runs.js';
@@ -25,12 +26,12 @@ const eventsQuerySchema = z.strictObject({
 const lastEventIdSchema = z.coerce.number().int().min(0);
 
 /**
- * The principal id the authentication middleware put on `res.locals.principal`, or `anonymous`
- * when the edge runs without authentication (tests).
+ * Who owns what a request creates: `<kind>:<id>` of the principal the edge authenticated (so an
+ * API key id and a token subject can never share runs), `anonymous` without authentication.
  */
-export function principalOf(res: Response): string {
-  const principal = (res.locals as { principal?: { id?: unknown } }).principal;
-  return typeof principal?.id === 'string' && principal.id !== '' ? principal.id : 'anonymous';
+export function ownerOf(res: Response): string {
+  const p = principalOf(res);
+  return p ? `${p.kind}:${p.id}` : 'anonymous';
 }
 
 function view(run: Run): object {
