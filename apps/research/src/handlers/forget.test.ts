@@ -1,36 +1,18 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { Server, ServerCredentials, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { connectRedis, createCache, storedKey, type Cache } from '@stats-agent/cache';
 import { redisServerPath, startRedisServer } from '@stats-agent/cache/testing';
-import { createLogger } from '@stats-agent/logging';
-import { loadProtos, type ForgetResponse__Output, type ResearchServiceClient, type SearchResponse__Output } from '@stats-agent/proto';
+import type { ForgetResponse__Output, SearchResponse__Output } from '@stats-agent/proto';
 import { SpiffeId } from '@stats-agent/spiffe';
-import type { CallContext } from '@stats-agent/rpc';
 import { researchPolicy } from '../authz.js';
 import type { SearchOptions, SearchProvider, SearchResult } from '../providers/provider.js';
-import { SerperProvider } from '../providers/serper.js';
-import { Reputation } from '../reputation.js';
-import { registerResearch } from '../server.js';
-import { FakeSearchApi, blogResults } from '../testing/fake-search-apis.js';
+import { blogResults } from '../testing/fake-search-apis.js';
+import { capture, context, withResearchServer } from '../testing/served.js';
 import { forgetHandler } from './forget.js';
 import { ForgetGenerations, searchHandler, topicCacheKey, type TopicPages } from './search.js';
 
-function capture(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write: (chunk: Buffer, _e, cb) => {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ service: 't', destination }) };
-}
 
-function context(logger: ReturnType<typeof createLogger>): CallContext {
-  return { requestId: 'r', logger, caller: undefined, signal: new AbortController().signal, remainingMs: () => undefined };
-}
 
 /** A provider that counts calls and can hold one until released (to race a Forget against it). */
 function countingProvider(): SearchProvider & { calls: string[]; hold?: Promise<void> } {
@@ -115,35 +97,9 @@ function call<T>(fn: (cb: (err: ServiceError | null, res?: T) => void) => void):
   return new Promise((resolve, reject) => fn((err, res) => (err || res === undefined ? reject(err ?? new Error('no response')) : resolve(res))));
 }
 
-async function withServer(cache: Cache<TopicPages>, fn: (client: ResearchServiceClient, fake: FakeSearchApi) => Promise<void>): Promise<void> {
-  const fake = await FakeSearchApi.start('serper', KEY);
-  const provider = new SerperProvider({
-    apiKey: () => KEY,
-    baseUrl: fake.baseUrl,
-    reputation: new Reputation(),
-    maxPages: 3,
-    cacheTtlMs: 60_000,
-    cacheMaxEntries: 100,
-    http: { timeoutMs: 3000, backoffMs: 1 },
-  });
-  const server = new Server();
-  registerResearch(server, { provider, logger: capture().logger, defaultLimit: 10, cache, cacheTtlMs: 60_000 });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  const client = new (loadProtos().research.ResearchService)(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as ResearchServiceClient;
-  try {
-    await fn(client, fake);
-  } finally {
-    client.close();
-    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    await provider.close();
-    await fake.close();
-  }
-}
 
 async function searchForgetSearch(cache: Cache<TopicPages>): Promise<void> {
-  await withServer(cache, async (client, fake) => {
+  await withResearchServer({ fakeKey: KEY, cache }, async (client, fake) => {
     fake.results.set('erased subject topic', blogResults(6));
     const deadline = () => ({ deadline: Date.now() + 5000 });
     const search = () => call<SearchResponse__Output>((cb) => client.Search({ topic: 'erased subject topic', limit: 5, offset: 0, reputable_only: false }, deadline(), cb));
@@ -183,7 +139,7 @@ test('gRPC Forget (Redis cache): the topic key is deleted from Redis', { timeout
     // The search after Forget cached the topic again; forget it once more and look in Redis itself.
     const key = storedKey('research:search', topicCacheKey('serper', 'erased subject topic'));
     assert.equal(await redis.exists(key), 1);
-    await withServer(cache, async (client) => {
+    await withResearchServer({ fakeKey: KEY, cache }, async (client) => {
       await call<ForgetResponse__Output>((cb) => client.Forget({ topics: ['erased subject topic'] }, { deadline: Date.now() + 5000 }, cb));
     });
     assert.equal(await redis.exists(key), 0);

@@ -1,32 +1,15 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { Server, ServerCredentials, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { createLogger } from '@stats-agent/logging';
-import { loadProtos, type ResearchServiceClient, type SearchResponse__Output } from '@stats-agent/proto';
-import { RpcError, type CallContext } from '@stats-agent/rpc';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import type { ResearchServiceClient, SearchResponse__Output } from '@stats-agent/proto';
+import { RpcError } from '@stats-agent/rpc';
 import { createCache } from '@stats-agent/cache';
 import { SearchProviderError, type SearchErrorCode, type SearchOptions, type SearchProvider } from '../providers/provider.js';
-import { SerperProvider } from '../providers/serper.js';
-import { Reputation } from '../reputation.js';
-import { registerResearch } from '../server.js';
-import { FakeSearchApi, blogResults } from '../testing/fake-search-apis.js';
+import { blogResults } from '../testing/fake-search-apis.js';
+import { capture, context, withResearchServer } from '../testing/served.js';
 import { searchHandler, type TopicPages } from './search.js';
 
-function capture(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write: (chunk: Buffer, _e, cb) => {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ service: 't', destination }) };
-}
 
-function context(logger: ReturnType<typeof createLogger>): CallContext {
-  return { requestId: 'r', logger, caller: undefined, signal: new AbortController().signal, remainingMs: () => undefined };
-}
 
 function fakeProvider(name: string, calls: string[], fail?: SearchProviderError): SearchProvider {
   return {
@@ -97,33 +80,6 @@ test('provider failures become RpcErrors with the provider named; they are logge
 
 const KEY = 'grpc-test-serper-key-77c1';
 
-async function withResearchServer(apiKey: string, fn: (client: ResearchServiceClient, fake: FakeSearchApi, logs: string[]) => Promise<void>): Promise<void> {
-  const fake = await FakeSearchApi.start('serper', KEY);
-  const provider = new SerperProvider({
-    apiKey: () => apiKey,
-    baseUrl: fake.baseUrl,
-    reputation: new Reputation(),
-    maxPages: 3,
-    cacheTtlMs: 60_000,
-    cacheMaxEntries: 100,
-    http: { timeoutMs: 3000, backoffMs: 1 },
-  });
-  const { lines, logger } = capture();
-  const server = new Server();
-  registerResearch(server, { provider, logger, defaultLimit: 10, cache: createCache<TopicPages>({ namespace: 't', maxEntries: 100, ttlMs: 60_000 }), cacheTtlMs: 60_000 });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  const client = new (loadProtos().research.ResearchService)(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as ResearchServiceClient;
-  try {
-    await fn(client, fake, lines);
-  } finally {
-    client.close();
-    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    await provider.close();
-    await fake.close();
-  }
-}
 
 function search(client: ResearchServiceClient, topic: string): Promise<SearchResponse__Output> {
   return new Promise((resolve, reject) => {
@@ -132,7 +88,7 @@ function search(client: ResearchServiceClient, topic: string): Promise<SearchRes
 }
 
 test('gRPC Search through the Serper provider: sources and provider name', { timeout: 15_000 }, async () => {
-  await withResearchServer(KEY, async (client, fake) => {
+  await withResearchServer({ fakeKey: KEY }, async (client, fake) => {
     const results = blogResults(6);
     results[2] = { link: 'https://www.who.int/news/item/1', title: 'WHO news', snippet: 'Life expectancy rose to 73.4 years.' };
     fake.results.set('life expectancy', results);
@@ -149,7 +105,7 @@ test('gRPC Search through the Serper provider: sources and provider name', { tim
 
 test('gRPC Search: a rejected key is FAILED_PRECONDITION and quota RESOURCE_EXHAUSTED, provider named, no key anywhere', { timeout: 15_000 }, async () => {
   const wrong = `${KEY}-revoked`;
-  await withResearchServer(wrong, async (client, _fake, logs) => {
+  await withResearchServer({ fakeKey: KEY, apiKey: wrong }, async (client, _fake, logs) => {
     const err = (await search(client, 'gdp').then(
       () => assert.fail('expected an error'),
       (e: unknown) => e,
@@ -158,7 +114,7 @@ test('gRPC Search: a rejected key is FAILED_PRECONDITION and quota RESOURCE_EXHA
     assert.equal(err.details, 'serper: API key rejected (HTTP 403); check SERPER_API_KEY');
     assert.ok(logs.length > 0 && logs.every((l) => !l.includes(wrong)), 'the key is not logged');
   });
-  await withResearchServer(KEY, async (client, fake, logs) => {
+  await withResearchServer({ fakeKey: KEY }, async (client, fake, logs) => {
     fake.script.push({ status: 400, body: JSON.stringify({ message: 'Not enough credits', statusCode: 400 }) });
     const err = (await search(client, 'gdp').then(
       () => assert.fail('expected an error'),
