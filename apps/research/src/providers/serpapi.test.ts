@@ -1,62 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Reputation } from '../reputation.js';
-import { FakeSearchApi, blogResults } from '../testing/fake-search-apis.js';
-import type { WebProviderOptions } from './common.js';
-import { SearchProviderError, type SearchErrorCode } from './provider.js';
+import { blogResults } from '../testing/fake-search-apis.js';
+import { rejectsWithProviderError, withWebProvider } from '../testing/providers.js';
+import type { SearchErrorCode, SearchProviderError } from './provider.js';
 import { SerpApiProvider } from './serpapi.js';
 
 const KEY = 'serpapi-test-key-0d9e8f7a6b5c4d3e';
 
-async function withSerpApi(fn: (fake: FakeSearchApi, make: (over?: Partial<WebProviderOptions>) => SerpApiProvider, slept: number[]) => Promise<void>): Promise<void> {
-  const fake = await FakeSearchApi.start('serpapi', KEY);
-  const made: SerpApiProvider[] = [];
-  const slept: number[] = [];
-  const make = (over: Partial<WebProviderOptions> = {}): SerpApiProvider => {
-    const p = new SerpApiProvider({
-      apiKey: () => KEY,
-      baseUrl: fake.baseUrl,
-      reputation: new Reputation(),
-      maxPages: 5,
-      cacheTtlMs: 60_000,
-      cacheMaxEntries: 100,
-      http: { timeoutMs: 5_000, backoffMs: 1 },
-      hooks: {
-        sleep: (ms) => {
-          slept.push(ms);
-          return Promise.resolve();
-        },
-      },
-      ...over,
-    });
-    made.push(p);
-    return p;
-  };
-  try {
-    await fn(fake, make, slept);
-  } finally {
-    await Promise.all(made.map((p) => p.close()));
-    await fake.close();
-  }
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: SearchErrorCode, message: RegExp): Promise<SearchProviderError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof SearchProviderError, `expected a SearchProviderError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  assert.equal(caught.provider, 'serpapi');
-  assert.match(caught.message, /^serpapi: /);
-  assert.match(caught.message, message);
-  for (const text of [caught.message, caught.stack ?? '', JSON.stringify(caught), String(caught.cause)]) {
-    assert.ok(!text.includes(KEY), 'the API key must not appear in the error');
-  }
-  return caught;
-}
+const withSerpApi = (fn: Parameters<typeof withWebProvider<SerpApiProvider>>[3]): Promise<void> => withWebProvider('serpapi', KEY, SerpApiProvider, fn);
+const rejectsWith = (promise: Promise<unknown>, code: SearchErrorCode, message: RegExp): Promise<SearchProviderError> =>
+  rejectsWithProviderError(promise, 'serpapi', KEY, code, message);
 
 /** A window that one provider page can settle (a larger one fetches pages in parallel). */
 const opts = { offset: 0, limit: 3, reputableOnly: false };

@@ -2,62 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Reputation } from '../reputation.js';
 import { FakeSearchApi, blogResults } from '../testing/fake-search-apis.js';
-import type { WebProviderOptions } from './common.js';
-import { SearchProviderError, type SearchErrorCode } from './provider.js';
+import { rejectsWithProviderError, withWebProvider } from '../testing/providers.js';
+import type { SearchErrorCode, SearchProviderError } from './provider.js';
 import { SerperProvider } from './serper.js';
 
 const KEY = 'serper-test-key-5f3a9c1e7b2d4068';
 
-async function withSerper(fn: (fake: FakeSearchApi, make: (over?: Partial<WebProviderOptions>) => SerperProvider, slept: number[]) => Promise<void>): Promise<void> {
-  const fake = await FakeSearchApi.start('serper', KEY);
-  const made: SerperProvider[] = [];
-  const slept: number[] = [];
-  const make = (over: Partial<WebProviderOptions> = {}): SerperProvider => {
-    const p = new SerperProvider({
-      apiKey: () => KEY,
-      baseUrl: fake.baseUrl,
-      reputation: new Reputation(),
-      maxPages: 5,
-      cacheTtlMs: 60_000,
-      cacheMaxEntries: 100,
-      http: { timeoutMs: 5_000, backoffMs: 1 },
-      hooks: {
-        sleep: (ms) => {
-          slept.push(ms);
-          return Promise.resolve();
-        },
-      },
-      ...over,
-    });
-    made.push(p);
-    return p;
-  };
-  try {
-    await fn(fake, make, slept);
-  } finally {
-    await Promise.all(made.map((p) => p.close()));
-    await fake.close();
-  }
-}
-
-/** Asserts the provider failed with `code`, named itself, and leaked no key anywhere. */
-async function rejectsWith(promise: Promise<unknown>, code: SearchErrorCode, message: RegExp): Promise<SearchProviderError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof SearchProviderError, `expected a SearchProviderError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  assert.equal(caught.provider, 'serper');
-  assert.match(caught.message, /^serper: /);
-  assert.match(caught.message, message);
-  for (const text of [caught.message, caught.stack ?? '', JSON.stringify(caught), String(caught.cause)]) {
-    assert.ok(!text.includes(KEY), 'the API key must not appear in the error');
-  }
-  return caught;
-}
+const withSerper = (fn: Parameters<typeof withWebProvider<SerperProvider>>[3]): Promise<void> => withWebProvider('serper', KEY, SerperProvider, fn);
+const rejectsWith = (promise: Promise<unknown>, code: SearchErrorCode, message: RegExp): Promise<SearchProviderError> =>
+  rejectsWithProviderError(promise, 'serper', KEY, code, message);
 
 /** A window that one provider page can settle (a larger one fetches pages in parallel). */
 const opts = { offset: 0, limit: 3, reputableOnly: false };
